@@ -1,1 +1,48 @@
-//! placeholder
+//! Test harness: a **real** ContextForge gateway and **real** script-based MCP servers, for tests and examples.
+//!
+//! - [`Gateway`] installs `mcp-contextforge-gateway` ([`GATEWAY_VERSION`]) into a cached virtualenv (Python 3.12 or
+//!   3.13, found on `PATH` or in pyenv; `MCPFLEET_PYTHON` overrides), starts it on a free loopback port with
+//!   SQLite in a fresh run directory and generated secrets, waits for `/health`, and mints an admin JWT with the
+//!   gateway's own CLI. [`Gateway::shared`] starts one per test process, shared by every test in it.
+//! - [`Fixtures`] / [`FixtureServer`] start the fixture MCP servers from `tests/fixtures/` (official `mcp` SDK,
+//!   FastMCP, pinned in `requirements.txt`, installed into a venv of their own): `utils` over stdio bridged by
+//!   `mcpgateway.translate`, `notes` over streamable HTTP, `textkit` over SSE.
+//! - Every process runs under a small supervisor in its own process group, watching a pipe from the test process:
+//!   when the test process ends in any way (success, panic, Ctrl-C, SIGKILL) the whole group is stopped, so no
+//!   gateway, bridge or fixture is left behind.
+//! - When a test panics, the tail of the shared gateway's log is printed after the panic message.
+//!
+//! State lives in `target/harness/` (or `$MCPFLEET_HARNESS_DIR`): `venvs/` is reused across runs, `runs/` keeps the
+//! logs and databases of the last few runs.
+//!
+//! Dependencies: `reqwest` + `serde_json` for the few HTTP calls the harness makes itself (users, logins, tokens);
+//! `base64` to encode generated secrets; `thiserror` for [`HarnessError`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcpfleet_harness::{Fixtures, Gateway};
+//! let gateway = Gateway::shared();
+//! let fixtures = Fixtures::shared();
+//! let body = serde_json::json!({"name": "utils", "url": fixtures.utils.url, "transport": fixtures.utils.transport});
+//! let created = gateway
+//!     .request_ok(reqwest::Method::POST, "/v1/gateways", Some(gateway.admin_token()), Some(&body), &[200])
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod fixtures;
+mod gateway;
+mod paths;
+mod process;
+mod python;
+
+pub use error::{HarnessError, Result};
+pub use fixtures::{FixtureKind, FixtureLease, FixtureServer, Fixtures, prepare_fixtures_venv};
+pub use gateway::{
+    ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, JwtOptions, RawResponse,
+    prepare_gateway_venv,
+};
+pub use paths::{fixtures_dir, harness_dir, workspace_root};
+pub use process::free_port;
+pub use python::{Python, Venv};

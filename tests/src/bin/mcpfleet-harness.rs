@@ -1,0 +1,85 @@
+//! `mcpfleet-harness`: prepare or run the test harness by hand.
+//!
+//! - `mcpfleet-harness setup` creates (or checks) the cached virtualenvs: the pinned gateway and the fixture
+//!   servers' requirements. `.ci/run` calls it so the install is timed on its own line.
+//! - `mcpfleet-harness up` starts a gateway and the three fixture servers, prints their URLs and the path of a file
+//!   holding the admin token, and keeps them running until Enter, end of input or Ctrl-C.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use mcpfleet_harness::{
+    Fixtures, Gateway, GatewayOptions, Python, prepare_fixtures_venv, prepare_gateway_venv,
+};
+
+fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    let result = match command.as_str() {
+        "setup" => setup(),
+        "up" => up(),
+        _ => {
+            eprintln!("usage: mcpfleet-harness setup|up");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mcpfleet-harness {command}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn setup() -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let python = Python::find()?;
+    println!(
+        "python: {} (Python {})",
+        python.path.display(),
+        python.version
+    );
+    let gateway = prepare_gateway_venv()?;
+    println!("gateway venv: {}", gateway.dir.display());
+    let fixtures = prepare_fixtures_venv()?;
+    println!("fixtures venv: {}", fixtures.dir.display());
+    println!("setup took {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn up() -> Result<(), Box<dyn std::error::Error>> {
+    let gateway = Gateway::start(GatewayOptions::default())?;
+    let fixtures = Fixtures::start(&gateway)?;
+    let token_file = gateway.run_dir().join("admin.jwt");
+    write_private(&token_file, gateway.admin_token())?;
+    println!("MCPGATEWAY_URL={}", gateway.url());
+    println!("MCPGATEWAY_BEARER_TOKEN_FILE={}", token_file.display());
+    for server in fixtures.all() {
+        println!(
+            "FIXTURE_{}_URL={} ({})",
+            server.name.to_uppercase(),
+            server.url,
+            server.transport
+        );
+    }
+    println!("gateway log: {}", gateway.log_path().display());
+    println!("running; press Enter (or Ctrl-C) to stop");
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    drop(fixtures);
+    drop(gateway);
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    writeln!(f, "{text}")
+}
