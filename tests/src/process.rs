@@ -164,7 +164,19 @@ fn supervisor_script() -> Result<&'static Path> {
     }
     let dir = harness_dir();
     fs::create_dir_all(&dir).map_err(io_err("creating directory", &dir))?;
-    // One file per process: concurrent test processes never see a half-written script.
+    // One file per process: concurrent test processes never see a half-written script. Scripts of processes that
+    // are gone are removed (their supervisors, if any still run, already read them).
+    if let Ok(entries) = fs::read_dir(&dir) {
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name();
+            let pid = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("supervisor-")?.strip_suffix(".py"));
+            if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
     let path = dir.join(format!("supervisor-{}.py", std::process::id()));
     fs::write(&path, SUPERVISOR).map_err(io_err("writing", &path))?;
     Ok(PATH.get_or_init(|| path))

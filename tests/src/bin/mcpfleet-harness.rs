@@ -64,6 +64,11 @@ fn up() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("gateway log: {}", gateway.log_path().display());
+    let groups: Vec<String> = std::iter::once(gateway.process_group())
+        .chain(fixtures.all().iter().map(|s| s.process_group()))
+        .map(|g| g.to_string())
+        .collect();
+    println!("PROCESS_GROUPS={}", groups.join(","));
     println!("running; press Enter (or Ctrl-C) to stop");
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
