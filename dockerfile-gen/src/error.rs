@@ -1,0 +1,75 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong between a spec and the files on disk.
+///
+/// Messages name the offending field or template; the underlying cause, when
+/// there is one, is reachable through [`std::error::Error::source`] and is not
+/// repeated in the message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A spec value is unusable. `field` is a path such as
+    /// `servers[2].env[0].name`; `reason` says what is wrong with it.
+    #[error("invalid spec: `{field}` {reason}")]
+    InvalidSpec {
+        /// Path of the offending field, e.g. `servers[2].env[0].name`.
+        field: String,
+        /// What is wrong, phrased to follow the field name.
+        reason: String,
+    },
+
+    /// A template (built-in or registered) does not parse.
+    #[error("template `{name}` does not parse")]
+    TemplateSyntax {
+        /// Name the template was registered under.
+        name: String,
+        /// The parser's complaint.
+        #[source]
+        source: Box<handlebars::TemplateError>,
+    },
+
+    /// Rendering a template failed, for example because strict mode met a
+    /// field the data does not have, or the template name is unknown.
+    #[error("rendering template `{name}` failed")]
+    Render {
+        /// Name of the template being rendered.
+        name: String,
+        /// What handlebars reported.
+        #[source]
+        source: Box<handlebars::RenderError>,
+    },
+
+    /// Writing a generated file failed.
+    #[error("writing `{}` failed", path.display())]
+    Write {
+        /// The file (or directory) that could not be written.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Shorthand used by validation: `field` is the spec path, `reason`
+    /// completes the sentence "`field` ...".
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidSpec {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The spec path of an [`Error::InvalidSpec`], or `None` for other kinds.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::InvalidSpec { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

