@@ -1,0 +1,751 @@
+//! The client, its builder, and the one place where requests are sent, retried, traced and mapped to errors.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::Retryable;
+use reqwest::header::{HeaderMap, RETRY_AFTER, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use url::Url;
+
+use crate::api::{Auth, Gateways, Rbac, Servers, Tokens, Tools};
+use crate::error::{ApiError, DecodeContext, Error, Result};
+use crate::operation::Operation;
+use crate::retry::RetryPolicy;
+use crate::types::{Health, VersionInfo};
+
+/// Environment variable [`Client::from_env`] reads the gateway's base URL from.
+pub const ENV_URL: &str = "MCPGATEWAY_URL";
+/// Environment variable [`Client::from_env`] reads the bearer token from (the name ContextForge's own docs
+/// use for it).
+pub const ENV_BEARER_TOKEN: &str = "MCPGATEWAY_BEARER_TOKEN";
+/// Base URL [`Client::from_env`] uses when [`ENV_URL`] is unset: the gateway's default listen address.
+pub const DEFAULT_URL: &str = "http://localhost:4444";
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_USER_AGENT: &str = concat!("mcpfleet-gateway-client/", env!("CARGO_PKG_VERSION"));
+
+/// A ContextForge gateway client. Cheap to clone: clones share one connection pool.
+///
+/// Build one with [`Client::builder`] or [`Client::from_env`], then use a resource handle:
+/// [`Client::gateways`], [`Client::servers`], [`Client::tools`], [`Client::tokens`], [`Client::rbac`],
+/// [`Client::auth`].
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// Base URL without a trailing slash; paths are appended to it (so a gateway behind a path prefix works).
+    base: String,
+    token: Option<SecretString>,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    user_agent: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("token", &self.inner.token.as_ref().map(|_| "[REDACTED]"))
+            .field("retry", &self.inner.retry)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder; [`ClientBuilder::base_url`] is required.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured the way ContextForge's own tools are:
+    ///
+    /// - `MCPGATEWAY_URL` ([`ENV_URL`]): the gateway's base URL, e.g. `http://localhost:4444`; defaults to
+    ///   [`DEFAULT_URL`] when unset.
+    /// - `MCPGATEWAY_BEARER_TOKEN` ([`ENV_BEARER_TOKEN`]): the JWT, e.g. from
+    ///   `python -m mcpgateway.utils.create_jwt_token`; without it only [`Client::health`] and
+    ///   [`crate::Auth::login`] work.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let url = lookup(ENV_URL)
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_URL.to_owned());
+        let mut builder = Client::builder().base_url(url);
+        if let Some(token) = lookup(ENV_BEARER_TOKEN)
+            && !token.trim().is_empty()
+        {
+            builder = builder.bearer_token(token.trim());
+        }
+        builder.build()
+    }
+
+    /// The same client (same connection pool and settings) acting with another token, e.g. a session from
+    /// [`crate::Auth::login`] or an API token from [`crate::Tokens::create`].
+    pub fn with_token(&self, token: impl Into<String>) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                http: self.inner.http.clone(),
+                base: self.inner.base.clone(),
+                token: Some(SecretString::from(token.into())),
+                retry: self.inner.retry.clone(),
+                timeout: self.inner.timeout,
+                user_agent: self.inner.user_agent.clone(),
+            }),
+        }
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Upstream MCP servers registered with the gateway.
+    pub fn gateways(&self) -> Gateways<'_> {
+        Gateways::new(self)
+    }
+
+    /// Virtual servers.
+    pub fn servers(&self) -> Servers<'_> {
+        Servers::new(self)
+    }
+
+    /// Tools, and calling them.
+    pub fn tools(&self) -> Tools<'_> {
+        Tools::new(self)
+    }
+
+    /// API tokens.
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens::new(self)
+    }
+
+    /// Roles and permissions.
+    pub fn rbac(&self) -> Rbac<'_> {
+        Rbac::new(self)
+    }
+
+    /// The current user and e-mail login.
+    pub fn auth(&self) -> Auth<'_> {
+        Auth::new(self)
+    }
+
+    /// `GET /health`: liveness, no token needed.
+    ///
+    /// Operation id: `health`.
+    pub async fn health(&self) -> Result<Health> {
+        self.execute(Request::new(Operation::Health, Method::GET, "/health".into()).anonymous())
+            .await
+    }
+
+    /// `GET /v1/version`: application and protocol versions. Slow on the gateway (it samples CPU for
+    /// about half a second); use [`Client::health`] for readiness.
+    ///
+    /// Operation id: `version`.
+    pub async fn version(&self) -> Result<VersionInfo> {
+        self.execute(Request::new(
+            Operation::Version,
+            Method::GET,
+            "/v1/version".into(),
+        ))
+        .await
+    }
+
+    /// Escape hatch: `GET` any path (e.g. `/v1/teams`) and decode the answer. Retried like other `GET`s.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.execute(Request::custom(Method::GET, path)).await
+    }
+
+    /// Escape hatch: `POST` a JSON body to any path. Never retried.
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.execute(Request::custom(Method::POST, path).json(body)?)
+            .await
+    }
+
+    /// Escape hatch: `PUT` a JSON body to any path.
+    pub async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.execute(Request::custom(Method::PUT, path).json(body)?)
+            .await
+    }
+
+    /// Escape hatch: `DELETE` any path, ignoring the answer's body.
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        self.execute_no_content(Request::custom(Method::DELETE, path))
+            .await
+    }
+
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    pub(crate) fn bearer(&self) -> Option<&SecretString> {
+        self.inner.token.as_ref()
+    }
+
+    #[cfg(feature = "mcp")]
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    #[cfg(feature = "mcp")]
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        self.inner.timeout
+    }
+
+    pub(crate) fn url_for(&self, path: &str) -> String {
+        format!("{}{}", self.inner.base, path)
+    }
+
+    /// Sends a request and decodes a JSON answer.
+    pub(crate) async fn execute<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
+        let answer = self.send(&request).await?;
+        decode(&request, answer.status, &answer.body)
+    }
+
+    /// Sends a request whose answer body does not matter (204, or a confirmation message).
+    pub(crate) async fn execute_no_content(&self, request: Request) -> Result<()> {
+        self.send(&request).await.map(drop)
+    }
+
+    /// Sends a request and returns the raw successful answer (status and body).
+    pub(crate) async fn send(&self, request: &Request) -> Result<Answer> {
+        let span = tracing::debug_span!(
+            "gateway_request",
+            operation = request.operation,
+            method = %request.method,
+            path = %request.path,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        async {
+            let started = Instant::now();
+            let mut attempts = 0u32;
+            let idempotent = matches!(request.method, Method::GET | Method::PUT | Method::DELETE);
+            let policy = &self.inner.retry;
+            let result = if idempotent && policy.retries() > 0 {
+                let cap = policy.retry_after_cap();
+                (|| {
+                    attempts += 1;
+                    self.send_once(request)
+                })
+                .retry(policy.backoff())
+                .when(Error::is_retryable)
+                .adjust(move |err, backoff| match (err, backoff) {
+                    // Backoff exhausted: stop, whatever the server asked.
+                    (_, None) => None,
+                    (Error::RateLimited(api), Some(delay)) => {
+                        Some(api.retry_after.map_or(delay, |wait| wait.min(cap)))
+                    }
+                    (_, delay) => delay,
+                })
+                .notify(|err, delay| {
+                    tracing::debug!(error = %err, delay_ms = delay.as_millis() as u64, "retrying");
+                })
+                .await
+            } else {
+                attempts = 1;
+                self.send_once(request).await
+            };
+            let span = tracing::Span::current();
+            span.record("attempts", attempts);
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+            match &result {
+                Ok(answer) => {
+                    span.record("status", answer.status.as_u16());
+                    tracing::debug!("gateway answered");
+                }
+                Err(err) => {
+                    if let Some(status) = err.status() {
+                        span.record("status", status.as_u16());
+                    }
+                    tracing::debug!(error = %err, "gateway request failed");
+                }
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn send_once(&self, request: &Request) -> Result<Answer> {
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), self.url_for(&request.path))
+            .header(USER_AGENT, &self.inner.user_agent);
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
+        }
+        if let Some(timeout) = self.inner.timeout {
+            builder = builder.timeout(timeout);
+        }
+        if request.authenticated
+            && let Some(token) = &self.inner.token
+        {
+            // reqwest marks this header sensitive, so it is never printed by its own Debug output.
+            builder = builder.bearer_auth(token.expose_secret());
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(request, e))?;
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers());
+        let body = response
+            .text()
+            .await
+            .map_err(|e| transport_error(request, e))?;
+        if status.is_success() {
+            return Ok(Answer { status, body });
+        }
+        Err(status_error(request, status, retry_after, body))
+    }
+}
+
+/// A successful answer.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) body: String,
+}
+
+/// One request, fully described before it is sent, so that retries resend exactly the same bytes.
+/// Deliberately not `Debug`: the body may hold a password (login).
+#[derive(Clone)]
+pub(crate) struct Request {
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) authenticated: bool,
+    /// 502 means "the upstream MCP server is unreachable" (gateway register/update), not a proxy error.
+    pub(crate) upstream_502: bool,
+}
+
+impl Request {
+    pub(crate) fn new(operation: Operation, method: Method, path: String) -> Self {
+        Request {
+            operation: operation.as_str(),
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            authenticated: true,
+            upstream_502: matches!(
+                operation,
+                Operation::GatewaysCreate | Operation::GatewaysUpdate
+            ),
+        }
+    }
+
+    fn custom(method: Method, path: &str) -> Self {
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        Request {
+            operation: "custom",
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            authenticated: true,
+            upstream_502: false,
+        }
+    }
+
+    pub(crate) fn anonymous(mut self) -> Self {
+        self.authenticated = false;
+        self
+    }
+
+    pub(crate) fn query(mut self, key: &'static str, value: impl ToString) -> Self {
+        self.query.push((key, value.to_string()));
+        self
+    }
+
+    pub(crate) fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self> {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
+            operation: self.operation,
+            message: format!("the request body could not be serialized: {e}"),
+        })?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+}
+
+fn transport_error(request: &Request, source: reqwest::Error) -> Error {
+    if source.is_timeout() {
+        Error::Timeout {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            source,
+        }
+    } else {
+        Error::Transport {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            source,
+        }
+    }
+}
+
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    // ContextForge sends whole seconds; an HTTP date is not worth a date parser here.
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+pub(crate) fn status_error(
+    request: &Request,
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: String,
+) -> Error {
+    let api = Box::new(ApiError::from_answer(
+        status,
+        request.method.clone(),
+        request.path.clone(),
+        retry_after,
+        body,
+    ));
+    match status.as_u16() {
+        400 => Error::BadRequest(api),
+        401 => Error::Unauthorized(api),
+        403 => Error::Forbidden(api),
+        404 => Error::NotFound(api),
+        409 => Error::Conflict(api),
+        422 => Error::Validation(api),
+        429 => Error::RateLimited(api),
+        502 if request.upstream_502 => Error::UpstreamUnreachable(api),
+        500..=599 => Error::Server(api),
+        _ => Error::UnexpectedStatus(api),
+    }
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    request: &Request,
+    status: StatusCode,
+    body: &str,
+) -> Result<T> {
+    let decode_error = |json_path: String, source: serde_json::Error| Error::Decode {
+        context: Box::new(DecodeContext {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            status,
+            json_path,
+            body: body.to_owned(),
+        }),
+        source,
+    };
+    let mut de = serde_json::Deserializer::from_str(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => {
+            // Trailing garbage after a complete document is a malformed answer too.
+            de.end().map_err(|e| decode_error(".".to_owned(), e))?;
+            Ok(value)
+        }
+        Err(err) => Err(decode_error(err.path().to_string(), err.into_inner())),
+    }
+}
+
+/// Builds a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use mcpfleet_gateway_client::{Client, RetryPolicy};
+/// let client = Client::builder()
+///     .base_url("https://gateway.example.com")
+///     .bearer_token("eyJhbGciOi…")
+///     .connect_timeout(Duration::from_secs(5))
+///     .timeout(Duration::from_secs(30))
+///     .user_agent("fleetctl/1.0")
+///     .retry(RetryPolicy::default().max_retries(5))
+///     .build()?;
+/// assert!(!format!("{client:?}").contains("eyJhbGciOi"));
+/// # Ok::<(), mcpfleet_gateway_client::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    token: Option<SecretString>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Option<Duration>>,
+    user_agent: Option<String>,
+    root_certificates_pem: Vec<Vec<u8>>,
+    accept_invalid_certs: bool,
+    http: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("root_certificates", &self.root_certificates_pem.len())
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("own_http_client", &self.http.is_some())
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The gateway's base URL, e.g. `http://127.0.0.1:4444` (a path prefix such as
+    /// `https://host/gateway` is kept). Required.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The bearer JWT sent as `Authorization: Bearer …`. Held as a [`SecretString`]: redacted in `Debug`,
+    /// never logged.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(SecretString::from(token.into()));
+        self
+    }
+
+    /// TCP/TLS connect timeout (default 10 s). Applies to the client this builder makes.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Whole-request timeout (default 60 s; registering a gateway includes the upstream handshake).
+    /// Applies to every request, also with [`ClientBuilder::http_client`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(Some(timeout));
+        self
+    }
+
+    /// No whole-request timeout.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = Some(None);
+        self
+    }
+
+    /// The `User-Agent` header (default `mcpfleet-gateway-client/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Trusts an extra root CA (PEM), for gateways behind a private CA.
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem.push(pem.into());
+        self
+    }
+
+    /// Accepts any TLS certificate, for a self-signed gateway in a lab. Never in production: it disables
+    /// the check that you are talking to the gateway at all.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// Uses your own `reqwest::Client` (proxy settings, pool tuning, shared with other code). Connect
+    /// timeout and TLS settings must then be configured on that client; setting them here too is an error.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The retry policy for idempotent requests (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Builds the client. Fails with [`Error::Config`] on a missing or malformed base URL, a bad
+    /// certificate, or TLS/connect settings combined with [`ClientBuilder::http_client`].
+    pub fn build(self) -> Result<Client> {
+        let raw = self
+            .base_url
+            .as_deref()
+            .ok_or_else(|| Error::config("base_url is not set"))?;
+        let url = Url::parse(raw.trim())
+            .map_err(|e| Error::config(format!("base_url `{raw}` is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "base_url `{raw}` must use http or https, not `{}`",
+                url.scheme()
+            )));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::config(format!(
+                "base_url `{raw}` must not have a query or fragment"
+            )));
+        }
+        let base = url.as_str().trim_end_matches('/').to_owned();
+
+        let http = match self.http {
+            Some(http) => {
+                if self.connect_timeout.is_some()
+                    || !self.root_certificates_pem.is_empty()
+                    || self.accept_invalid_certs
+                {
+                    return Err(Error::config(
+                        "connect_timeout, add_root_certificate_pem and danger_accept_invalid_certs apply only to \
+                         the client the builder makes; set them on the reqwest::Client passed to http_client",
+                    ));
+                }
+                http
+            }
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
+                for (index, pem) in self.root_certificates_pem.iter().enumerate() {
+                    let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                        Error::config(format!("root certificate #{index} is not valid PEM: {e}"))
+                    })?;
+                    if certs.is_empty() {
+                        return Err(Error::config(format!(
+                            "root certificate #{index} contains no PEM certificate"
+                        )));
+                    }
+                    for cert in certs {
+                        builder = builder.add_root_certificate(cert);
+                    }
+                }
+                if self.accept_invalid_certs {
+                    builder = builder.danger_accept_invalid_certs(true);
+                }
+                builder.build().map_err(|e| {
+                    Error::config(format!("the HTTP client could not be built: {e}"))
+                })?
+            }
+        };
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                token: self.token,
+                retry: self.retry.unwrap_or_default(),
+                timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
+                user_agent: self
+                    .user_agent
+                    .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_is_required_and_validated() {
+        assert!(matches!(
+            Client::builder().build(),
+            Err(Error::Config { .. })
+        ));
+        let err = Client::builder().base_url("not a url").build().unwrap_err();
+        assert!(err.to_string().contains("`not a url`"), "{err}");
+        let err = Client::builder().base_url("ftp://x").build().unwrap_err();
+        assert!(err.to_string().contains("http or https"), "{err}");
+        let c = Client::builder()
+            .base_url("http://h:1/prefix/")
+            .build()
+            .unwrap();
+        assert_eq!(c.url_for("/v1/tools"), "http://h:1/prefix/v1/tools");
+    }
+
+    #[test]
+    fn tls_settings_conflict_with_own_client() {
+        let err = Client::builder()
+            .base_url("http://h")
+            .http_client(reqwest::Client::new())
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }));
+    }
+
+    #[test]
+    fn bad_pem_is_a_config_error() {
+        let err = Client::builder()
+            .base_url("https://h")
+            .add_root_certificate_pem(b"garbage".to_vec())
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("root certificate #0"), "{err}");
+    }
+
+    #[test]
+    fn debug_redacts_token() {
+        let b = Client::builder()
+            .base_url("http://h")
+            .bearer_token("sekrit-token");
+        assert!(!format!("{b:?}").contains("sekrit"));
+        let c = b.build().unwrap();
+        assert!(!format!("{c:?}").contains("sekrit"));
+        assert!(!format!("{:?}", c.with_token("other-sekrit")).contains("sekrit"));
+    }
+
+    #[test]
+    fn from_env_reads_the_gateway_conventions() {
+        let vars = |name: &str| match name {
+            ENV_URL => Some("https://gw.example.com/".to_owned()),
+            ENV_BEARER_TOKEN => Some(" env-token \n".to_owned()),
+            _ => None,
+        };
+        let client = Client::from_lookup(vars).unwrap();
+        assert_eq!(client.base_url(), "https://gw.example.com");
+        assert_eq!(
+            client.bearer().map(|t| t.expose_secret()),
+            Some("env-token")
+        );
+
+        let client = Client::from_lookup(|_| None).unwrap();
+        assert_eq!(client.base_url(), DEFAULT_URL);
+        assert!(client.bearer().is_none());
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(parse_retry_after(&h), None);
+    }
+}
