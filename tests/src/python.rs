@@ -69,7 +69,11 @@ fn probe(path: &Path) -> Result<String, String> {
     if !out.status.success() {
         return Err(format!("exited with {}", out.status));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if version.is_empty() {
+        return Err("it printed no version".to_owned());
+    }
+    Ok(version)
 }
 
 /// pyenv's installed 3.12.x and 3.13.x interpreters, newest patch release first, 3.12 before 3.13.
