@@ -233,11 +233,23 @@ fn memory(resources: &Resources, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
+/// The named volume for `path` of `service`: readable, but not one-to-one
+/// (`/data/x` and `/data-x` give the same name), so validation rejects specs
+/// where two mounts would share one.
+pub(crate) fn volume_name(service: &str, path: &str) -> String {
+    format!("{service}{}", path.replace(['/', '.', '_', '@', '+'], "-"))
+}
+
+/// The gateway's own data volume.
+pub(crate) fn gateway_volume() -> String {
+    format!("{GATEWAY_SERVICE}-data")
+}
+
 fn volume_mounts(service: &str, paths: &[String]) -> Vec<VolumeMount> {
     paths
         .iter()
         .map(|path| VolumeMount {
-            volume: format!("{service}{}", path.replace(['/', '.', '_', '@', '+'], "-")),
+            volume: volume_name(service, path),
             target: path.clone(),
         })
         .collect()
@@ -298,7 +310,7 @@ fn gateway_service(
         tmpfs: vec!["/tmp".to_owned()],
         environment,
         volumes: vec![VolumeMount {
-            volume: format!("{GATEWAY_SERVICE}-data"),
+            volume: gateway_volume(),
             target: "/data".to_owned(),
         }],
         networks: vec![private.to_owned(), egress.to_owned()],

@@ -128,6 +128,31 @@ pub(crate) fn fleet(spec: &FleetSpec) -> Result<()> {
     if let Some(gateway) = &spec.gateway {
         gateway_service("gateway", gateway)?;
     }
+    distinct_volumes(spec)
+}
+
+/// Two writable paths must not end up on one compose volume (their data
+/// would mix, possibly across servers).
+fn distinct_volumes(spec: &FleetSpec) -> Result<()> {
+    let mut owners: Vec<(String, String)> = Vec::new();
+    if spec.gateway.is_some() {
+        owners.push((crate::fleet::gateway_volume(), "gateway".to_owned()));
+    }
+    for (i, server_spec) in spec.servers.iter().enumerate() {
+        for (j, path) in server_spec.writable_paths.iter().enumerate() {
+            let field = idx(&at(&idx("servers", i), "writable_paths"), j);
+            let volume = crate::fleet::volume_name(&server_spec.name, path);
+            if let Some((_, first)) = owners.iter().find(|(name, _)| *name == volume) {
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "would share the compose volume `{volume}` with {first}: rename the path (volume names replace `/._@+` with `-`)"
+                    ),
+                ));
+            }
+            owners.push((volume, field));
+        }
+    }
     Ok(())
 }
 
@@ -230,10 +255,17 @@ fn transport(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
                             "is contextforge_translate, which runs on Python; for a node server use supergateway",
                         ));
                     }
-                    if let Some(requirement) = requirement {
-                        pinned_requirement(&at(&field, "requirement"), requirement)?;
+                    match requirement {
+                        Some(requirement) => {
+                            pinned_requirement(&at(&field, "requirement"), requirement)
+                        }
+                        // Nothing would install mcpgateway: the image could not start.
+                        None if spec.dependencies == Dependencies::None => Err(Error::invalid(
+                            at(&field, "requirement"),
+                            "is unset, so mcp-contextforge-gateway must come from the dependency manifest, but dependencies is none: pin it here or list it in a requirements file or pyproject.toml",
+                        )),
+                        None => Ok(()),
                     }
-                    Ok(())
                 }
                 Bridge::FastmcpLauncher { server_object } => {
                     if !is_python {
@@ -306,6 +338,16 @@ fn dependencies(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> 
                 return Err(wrong_runtime("pyproject"));
             }
             rel_path(&at(&field, "path"), path)?;
+            if let Runtime::Python { version, .. } = &spec.runtime
+                && python_before_3_11(version)
+            {
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "is pyproject, which is read with tomllib (Python 3.11+), but runtime.version is {version}: use a requirements file or a newer Python"
+                    ),
+                ));
+            }
             if file_name(path) != "pyproject.toml" {
                 return Err(Error::invalid(
                     at(&field, "path"),
@@ -1008,6 +1050,12 @@ fn pinned_requirement(field: &str, value: &str) -> Result<()> {
         return Err(bad());
     }
     Ok(())
+}
+
+/// `3.x` with `x < 11` (already validated as a version number).
+fn python_before_3_11(version: &str) -> bool {
+    let mut parts = version.split('.').map(str::parse::<u32>);
+    matches!((parts.next(), parts.next()), (Some(Ok(3)), Some(Ok(minor))) if minor < 11)
 }
 
 fn file_name(path: &str) -> &str {

@@ -400,3 +400,82 @@ fn template_errors_name_the_template() {
     );
     assert!(std::error::Error::source(&err).is_some());
 }
+
+#[test]
+fn translate_without_any_source_of_mcpgateway_is_rejected() {
+    // Neither the bridge nor a manifest would install mcpgateway: the image could never start.
+    check(
+        |s| {
+            s.transport = Transport::Stdio {
+                bridge: Bridge::ContextforgeTranslate { requirement: None },
+            };
+            s.dependencies = Dependencies::None;
+        },
+        "transport.bridge.requirement",
+        "dependencies is none",
+    );
+    // A manifest that provides it is fine.
+    let mut spec = base();
+    spec.transport = Transport::Stdio {
+        bridge: Bridge::ContextforgeTranslate { requirement: None },
+    };
+    BuildPlan::from_spec(&spec).unwrap();
+}
+
+#[test]
+fn pyproject_needs_a_python_with_tomllib() {
+    let pyproject = Dependencies::Pyproject {
+        path: "pyproject.toml".into(),
+    };
+    let on = |version: &str| {
+        let pyproject = pyproject.clone();
+        let version = version.to_owned();
+        move |s: &mut ServerSpec| {
+            s.runtime = Runtime::python(version);
+            s.dependencies = pyproject;
+        }
+    };
+    check(on("3.10"), "dependencies", "tomllib (Python 3.11+)");
+    check(on("3.9.18"), "dependencies", "runtime.version is 3.9.18");
+    for fine in ["3.11", "3.13", "3"] {
+        let mut spec = base();
+        on(fine)(&mut spec);
+        BuildPlan::from_spec(&spec).unwrap_or_else(|e| panic!("{fine}: {e}"));
+    }
+}
+
+#[test]
+fn writable_paths_never_share_a_compose_volume() {
+    // Within one server: `/data/x` and `/data-x` both slug to `notes-data-x`.
+    let mut fleet = common::fleet_spec();
+    fleet.servers[2].writable_paths = vec!["/data/x".into(), "/data-x".into()];
+    let err = FleetPlan::from_spec(&fleet).unwrap_err();
+    assert_eq!(err.field(), Some("servers[2].writable_paths[1]"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`notes-data-x` with servers[2].writable_paths[0]"),
+        "{err}"
+    );
+
+    // Across servers: service `notes` + `/a-b` and service `notes-a` + `/b`.
+    let mut fleet = common::fleet_spec();
+    fleet.servers[2].writable_paths = vec!["/a-b".into()];
+    let mut other = fleet.servers[2].clone();
+    other.name = "notes-a".into();
+    other.writable_paths = vec!["/b".into()];
+    fleet.servers.push(other);
+    let err = FleetPlan::from_spec(&fleet).unwrap_err();
+    assert_eq!(err.field(), Some("servers[3].writable_paths[0]"), "{err}");
+
+    // With the gateway service: its `gateway-data` volume is taken too.
+    let mut fleet = common::fleet_spec();
+    let mut other = fleet.servers[2].clone();
+    other.name = "gateway-data".into();
+    other.writable_paths = vec!["/x".into()];
+    fleet.servers.push(other);
+    FleetPlan::from_spec(&fleet).unwrap(); // `gateway-data-x`: distinct
+    fleet.servers[3].name = "gateway".into();
+    fleet.servers[3].writable_paths = vec!["/data".into()];
+    fleet.gateway = None;
+    FleetPlan::from_spec(&fleet).unwrap(); // no gateway service: `gateway` is a free name
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::Retryable;
-use reqwest::header::{HeaderMap, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -48,7 +48,7 @@ struct Inner {
     token: Option<SecretString>,
     retry: RetryPolicy,
     timeout: Option<Duration>,
-    user_agent: String,
+    user_agent: HeaderValue,
 }
 
 impl fmt::Debug for Client {
@@ -93,7 +93,8 @@ impl Client {
     }
 
     /// The same client (same connection pool and settings) acting with another token, e.g. a session from
-    /// [`crate::Auth::login`] or an API token from [`crate::Tokens::create`].
+    /// [`crate::Auth::login`] or an API token from [`crate::Tokens::create`]. A token that is not a valid
+    /// HTTP header value makes every request fail with [`Error::InvalidRequest`] before anything is sent.
     pub fn with_token(&self, token: impl Into<String>) -> Client {
         Client {
             inner: Arc::new(Inner {
@@ -343,6 +344,8 @@ pub(crate) struct Request {
     pub(crate) authenticated: bool,
     /// 502 means "the upstream MCP server is unreachable" (gateway register/update), not a proxy error.
     pub(crate) upstream_502: bool,
+    /// A successful answer carries a credential (login, token create): never keep it in an error.
+    pub(crate) answer_has_secret: bool,
 }
 
 impl Request {
@@ -358,6 +361,7 @@ impl Request {
                 operation,
                 Operation::GatewaysCreate | Operation::GatewaysUpdate
             ),
+            answer_has_secret: matches!(operation, Operation::AuthLogin | Operation::TokensCreate),
         }
     }
 
@@ -375,6 +379,7 @@ impl Request {
             body: None,
             authenticated: true,
             upstream_502: false,
+            answer_has_secret: false,
         }
     }
 
@@ -399,6 +404,17 @@ impl Request {
 }
 
 fn transport_error(request: &Request, source: reqwest::Error) -> Error {
+    if source.is_builder() {
+        // Nothing was sent: reqwest refused to build the request, typically because a token given to
+        // `Client::with_token` is not a valid header value. reqwest's message never contains the value.
+        return Error::InvalidRequest {
+            operation: request.operation,
+            message: format!(
+                "{} {} could not be built (is the bearer token a valid HTTP header value?): {source}",
+                request.method, request.path
+            ),
+        };
+    }
     if source.is_timeout() {
         Error::Timeout {
             method: request.method.clone(),
@@ -453,6 +469,10 @@ pub(crate) fn status_error(
     }
 }
 
+/// Stands in for the raw body in a decode error when the answer carries a credential.
+const REDACTED_BODY: &str =
+    "[REDACTED: this answer carries a credential (access_token) and is not kept]";
+
 pub(crate) fn decode<T: DeserializeOwned>(
     request: &Request,
     status: StatusCode,
@@ -464,7 +484,13 @@ pub(crate) fn decode<T: DeserializeOwned>(
             path: request.path.clone(),
             status,
             json_path,
-            body: body.to_owned(),
+            // The raw body of a login or token-create answer holds the new JWT; an error (and its
+            // `Debug`) must not.
+            body: if request.answer_has_secret {
+                REDACTED_BODY.to_owned()
+            } else {
+                body.to_owned()
+            },
         }),
         source,
     };
@@ -511,7 +537,10 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(redact_url_password),
+            )
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
@@ -533,7 +562,7 @@ impl ClientBuilder {
     }
 
     /// The bearer JWT sent as `Authorization: Bearer …`. Held as a [`SecretString`]: redacted in `Debug`,
-    /// never logged.
+    /// never logged. [`ClientBuilder::build`] refuses one that is not a valid HTTP header value.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
         self
@@ -590,15 +619,27 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Fails with [`Error::Config`] on a missing or malformed base URL, a bad
-    /// certificate, or TLS/connect settings combined with [`ClientBuilder::http_client`].
+    /// Builds the client. Fails with [`Error::Config`] on a missing or malformed base URL (or one with
+    /// `user:password@` credentials), a bad certificate, a user agent or token that is not a valid header
+    /// value, or TLS/connect settings combined with [`ClientBuilder::http_client`].
     pub fn build(self) -> Result<Client> {
         let raw = self
             .base_url
             .as_deref()
             .ok_or_else(|| Error::config("base_url is not set"))?;
-        let url = Url::parse(raw.trim())
-            .map_err(|e| Error::config(format!("base_url `{raw}` is not a URL: {e}")))?;
+        let url = Url::parse(raw.trim()).map_err(|e| {
+            Error::config(format!(
+                "base_url `{}` is not a URL: {e}",
+                redact_url_password(raw)
+            ))
+        })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            // It would show in `Debug`, `base_url()` and MCP endpoint URLs, and reqwest would turn it into
+            // a second `Authorization` header next to the bearer token.
+            return Err(Error::config(
+                "base_url must not contain credentials (`user:password@`); use bearer_token",
+            ));
+        }
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::config(format!(
                 "base_url `{raw}` must use http or https, not `{}`",
@@ -611,6 +652,23 @@ impl ClientBuilder {
             )));
         }
         let base = url.as_str().trim_end_matches('/').to_owned();
+        let user_agent = match self.user_agent {
+            Some(agent) => HeaderValue::from_str(&agent).map_err(|_| {
+                Error::config(format!(
+                    "user_agent `{}` is not a valid HTTP header value",
+                    agent.escape_debug()
+                ))
+            })?,
+            None => HeaderValue::from_static(DEFAULT_USER_AGENT),
+        };
+        if let Some(token) = &self.token
+            && HeaderValue::from_str(token.expose_secret()).is_err()
+        {
+            // Never echo the token, not even a bad one.
+            return Err(Error::config(
+                "bearer_token is not a valid HTTP header value (control characters or non-ASCII?)",
+            ));
+        }
 
         let http = match self.http {
             Some(http) => {
@@ -657,11 +715,26 @@ impl ClientBuilder {
                 token: self.token,
                 retry: self.retry.unwrap_or_default(),
                 timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
-                user_agent: self
-                    .user_agent
-                    .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned()),
+                user_agent,
             }),
         })
+    }
+}
+
+/// `raw` with the password of a `user:password@` part replaced, for messages and `Debug`.
+fn redact_url_password(raw: &str) -> String {
+    match Url::parse(raw.trim()) {
+        Ok(mut url) if url.password().is_some() => {
+            // Only fails for URLs that cannot have credentials, which this one has.
+            let _ = url.set_password(Some("[REDACTED]"));
+            url.to_string()
+        }
+        Ok(_) => raw.to_owned(),
+        // Unparseable: cut everything before an `@` that could be a password.
+        Err(_) => match raw.rsplit_once('@') {
+            Some((_, host)) => format!("[REDACTED]@{host}"),
+            None => raw.to_owned(),
+        },
     }
 }
 
@@ -684,6 +757,39 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(c.url_for("/v1/tools"), "http://h:1/prefix/v1/tools");
+    }
+
+    #[test]
+    fn credentials_in_base_url_are_refused_and_never_shown() {
+        let builder = Client::builder().base_url("https://fleet:hunter2-pw@gw.example.com");
+        assert!(!format!("{builder:?}").contains("hunter2-pw"));
+        let err = builder.build().unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(err.to_string().contains("credentials"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("hunter2-pw"));
+        let err = Client::builder()
+            .base_url("http://u:hunter2-pw@gw.example.com:notaport")
+            .build()
+            .unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("hunter2-pw"), "{err}");
+    }
+
+    #[test]
+    fn header_values_are_checked_at_build_time() {
+        let err = Client::builder()
+            .base_url("http://h")
+            .user_agent("fleet\nctl")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(err.to_string().contains("user_agent"), "{err}");
+        let err = Client::builder()
+            .base_url("http://h")
+            .bearer_token("secret-part\r\ninjected")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("bearer_token"), "{err}");
+        assert!(!format!("{err} {err:?}").contains("secret-part"), "{err}");
     }
 
     #[test]

@@ -207,7 +207,8 @@ impl Error {
         }
     }
 
-    /// The raw body of the gateway's answer, where it answered.
+    /// The raw body of the gateway's answer, where it answered (see [`DecodeContext::body`] for the one
+    /// exception).
     pub fn body(&self) -> Option<&str> {
         match self {
             Error::Decode { context, .. } => Some(&context.body),
@@ -372,7 +373,8 @@ pub struct DecodeContext {
     pub status: StatusCode,
     /// The JSON path that failed, e.g. `gateways[3].url` (`.` for the whole document).
     pub json_path: String,
-    /// The raw body.
+    /// The raw body; replaced by a redaction notice for answers that carry a new credential
+    /// (`auth.login`, `tokens.create`).
     pub body: String,
 }
 

@@ -656,3 +656,81 @@ fn request_body_schemas() {
     assert_eq!(schema["required"], json!(["name"]));
     assert!(schema["properties"]["scope"].is_object());
 }
+
+#[tokio::test]
+async fn a_login_answer_that_fails_to_decode_does_not_keep_the_session_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/auth/email/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "session.jwt.secret", "token_type": "bearer", "user": "not-an-object"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/tokens"))
+        .respond_with(ResponseTemplate::new(201).set_body_raw(
+            r#"{"access_token":"api.jwt.secret","token":{"id":"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let login = client
+        .auth()
+        .login("dev@example.com", "pw")
+        .await
+        .unwrap_err();
+    let minted = client
+        .tokens()
+        .create(&TokenCreate::new("ci").expires_in_days(1))
+        .await
+        .unwrap_err();
+    for (err, secret) in [(login, "session.jwt.secret"), (minted, "api.jwt.secret")] {
+        // Still a decode error that says where…
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        // …but the credential is in neither the body, Display nor Debug.
+        assert!(!err.body().unwrap().contains(secret));
+        assert!(!format!("{err} {err:?}").contains(secret), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unusable_token_from_with_token_is_an_invalid_request_not_a_transport_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(["*"])))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .with_token("bad\ntoken-part")
+        .rbac()
+        .my_permissions()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::InvalidRequest { operation, message } => {
+            assert_eq!(*operation, "rbac.my_permissions");
+            assert!(message.contains("/v1/rbac/my/permissions"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_retryable());
+    assert!(!format!("{err} {err:?}").contains("token-part"), "{err:?}");
+}
+
+#[tokio::test]
+async fn tool_auth_secrets_never_reach_debug() {
+    let server = MockServer::start().await;
+    let mut tool = tool_json("t1");
+    tool["auth"] = json!({"authType": "bearer", "token": "tool-upstream-secret"});
+    Mock::given(method("GET"))
+        .and(path("/v1/tools/t1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(tool))
+        .mount(&server)
+        .await;
+    let tool = client(&server).tools().get("t1").await.unwrap();
+    assert_eq!(tool.extra["auth"]["authType"], "bearer");
+    assert!(!format!("{tool:?}").contains("tool-upstream-secret"));
+}

@@ -27,6 +27,7 @@ pub enum Status {
 
 /// One operation's line in the audit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct OperationAudit {
     /// Operation id.
     pub operation: String,
@@ -36,6 +37,8 @@ pub struct OperationAudit {
     pub path: String,
     /// Every permission it needs in either layer.
     pub required: PermissionSet,
+    /// Whether it needs a token at all (`false` for `/health` and login).
+    pub token_required: bool,
     /// The outcome.
     pub status: Status,
     /// What the token scope lacks.
@@ -74,6 +77,7 @@ impl Verdict {
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
+#[non_exhaustive]
 pub struct Summary {
     /// Operations audited.
     pub operations: usize,
@@ -89,6 +93,7 @@ pub struct Summary {
 
 /// The credential as the audit saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct CredentialSummary {
     /// Credential kind.
     pub kind: CredentialKind,
@@ -117,6 +122,7 @@ pub struct CredentialSummary {
 /// The whole audit: serialize it as JSON (schema: [`AuditReport::json_schema`]) or render it as Markdown
 /// ([`AuditReport::to_markdown`]). Ordering is stable: operations in the order asked, permissions sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct AuditReport {
     /// [`REPORT_TITLE`].
     pub title: String,
@@ -149,6 +155,7 @@ impl AuditReport {
 
 /// An operation no scoped API token can perform, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct UnscopedOperation {
     /// Operation id.
     pub operation: String,
@@ -244,6 +251,7 @@ pub struct RoleRequest {
 /// # Ok::<(), mcpfleet_scope_audit::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct LeastPrivilege {
     /// The operations it covers, as asked.
     pub operations: Vec<String>,
@@ -364,6 +372,7 @@ impl Catalogue {
                 method: op.method.clone(),
                 path: op.path.clone(),
                 required: op.required_permissions(),
+                token_required: op.access != Access::NoAuth,
                 status,
                 missing_scope: check.missing_scope,
                 missing_roles: check.missing_roles,
@@ -513,6 +522,49 @@ mod tests {
         );
         assert_eq!(report.credential.scope.len(), 3);
         assert!(report.excess.contains_str("tools.execute"));
+    }
+
+    #[test]
+    fn operations_without_authentication_are_not_reported_as_authenticated() {
+        let catalogue = Catalogue::contextforge_1_1_0();
+        let report = catalogue
+            .audit(&Grant::anonymous(), ["health", "auth.login", "auth.me"])
+            .unwrap();
+        let flags: Vec<bool> = report.operations.iter().map(|l| l.token_required).collect();
+        assert_eq!(flags, [false, false, true]);
+        let markdown = report.to_markdown();
+        assert!(
+            markdown.contains("| `health` | `GET /health` | none (no token) | satisfied |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown
+                .contains("| `auth.me` | `GET /v1/auth/email/me` | authenticated | **blocked** |"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn untrusted_claim_text_cannot_break_the_markdown_layout() {
+        let catalogue = Catalogue::contextforge_1_1_0();
+        let mut grant = Grant::api_token(
+            &PermissionSet::parse(["tools.read"]).unwrap(),
+            UserRoles::platform_admin("a|b`\n# injected@x"),
+        );
+        grant.server_id = Some("s1 | x\n| forged |".into());
+        grant.narrowing = TeamNarrowing::Teams(vec!["t`1\n- forged".into()]);
+        let markdown = catalogue
+            .audit(&grant, ["tools.list"])
+            .unwrap()
+            .to_markdown();
+        assert!(!markdown.contains("\n# injected"), "{markdown}");
+        assert!(!markdown.contains("\n| forged"), "{markdown}");
+        assert!(!markdown.contains("\n- forged"), "{markdown}");
+        let row = markdown
+            .lines()
+            .find(|l| l.starts_with("| `tools.list`"))
+            .unwrap();
+        assert_eq!(row.matches(" | ").count(), 4, "{row}");
     }
 
     #[test]

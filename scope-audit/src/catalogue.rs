@@ -11,7 +11,7 @@ use crate::permission::{
 
 /// The operations a fleet plan performs: register upstreams, list and refresh them, verify what was discovered,
 /// build a virtual server, and call tools both ways. Operation ids as in `mcpfleet-gateway-client`.
-pub const FLEET_PLAN: [&str; 9] = [
+pub const FLEET_PLAN: &[&str] = &[
     "gateways.create",
     "gateways.list",
     "gateways.get",

@@ -316,6 +316,7 @@ impl Blocker {
 
 /// The result of [`Grant::evaluate`] for one operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct OperationCheck {
     /// Reasons no permission can fix.
     pub blockers: Vec<Blocker>,

@@ -1,6 +1,6 @@
 //! Permission strings, permission sets and the gateway's two scope matchers.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
@@ -173,6 +173,13 @@ impl From<Permission> for String {
     }
 }
 
+// Sound: `Eq`, `Ord` and `Hash` are derived from the one `String` field, so they agree with `str`'s.
+impl Borrow<str> for Permission {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Permission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -252,7 +259,7 @@ impl PermissionSet {
 
     /// Exact membership by string.
     pub fn contains_str(&self, permission: &str) -> bool {
-        self.0.iter().any(|p| p.as_str() == permission)
+        self.0.contains(permission)
     }
 
     /// Whether the set holds `*`.
@@ -398,10 +405,10 @@ impl TokenScope {
     }
 
     /// The scope the gateway writes into a token created with `requested` permissions: `servers.use` is added when
-    /// a `tools.`/`resources.`/`prompts.` permission is present (`TokenCatalogService._generate_token`).
+    /// a `tools.`/`resources.`/`prompts.` permission is present and `*` is not (`TokenCatalogService._generate_token`).
     pub fn as_issued(requested: &PermissionSet) -> Self {
         let mut permissions = requested.clone();
-        if permissions.iter().any(Permission::implies_servers_use) {
+        if !permissions.has_wildcard() && permissions.iter().any(Permission::implies_servers_use) {
             permissions.insert(Permission::from_static(SERVERS_USE));
         }
         Self { permissions }
@@ -527,6 +534,9 @@ mod tests {
         );
         let issued = TokenScope::as_issued(&PermissionSet::parse(["gateways.create"]).unwrap());
         assert_eq!(issued.permissions().to_strings(), ["gateways.create"]);
+        // `*` already covers it: the gateway writes the list unchanged.
+        let issued = TokenScope::as_issued(&PermissionSet::parse(["*", "tools.read"]).unwrap());
+        assert_eq!(issued.permissions().to_strings(), ["*", "tools.read"]);
     }
 
     #[test]

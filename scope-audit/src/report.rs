@@ -17,6 +17,30 @@ fn code_list(set: &PermissionSet) -> String {
         .join(", ")
 }
 
+/// Text from a token or a user record (user e-mail, team and server ids), made safe for one Markdown table cell
+/// or code span: a line break, `|` or backtick in it would otherwise break the report's layout.
+fn inline(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '|' => '/',
+            '`' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// Like [`inline`], for a table cell whose code spans are intended: only `|` and line breaks are replaced.
+fn table_cell(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '|' => '/',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
 fn pretty_json<T: serde::Serialize>(value: &T) -> String {
     // Report types are plain data and always serialize.
     serde_json::to_string_pretty(value).unwrap_or_default()
@@ -44,7 +68,7 @@ impl AuditReport {
             out,
             "- Credential: {} of `{}`{admin}",
             c.kind.label(),
-            c.user
+            inline(&c.user)
         )?;
         let scope = if c.scope.is_empty() {
             "none (inherits the roles)".to_owned()
@@ -59,13 +83,13 @@ impl AuditReport {
             TeamNarrowing::PublicOnly => "public only".to_owned(),
             TeamNarrowing::Teams(teams) => teams
                 .iter()
-                .map(|t| format!("`{t}`"))
+                .map(|t| format!("`{}`", inline(t)))
                 .collect::<Vec<_>>()
                 .join(", "),
         };
         writeln!(out, "- Teams: {teams}")?;
         if let Some(server) = &c.server_id {
-            writeln!(out, "- Bound to virtual server `{server}`")?;
+            writeln!(out, "- Bound to virtual server `{}`", inline(server))?;
         }
         if !c.unknown_permissions.is_empty() {
             writeln!(
@@ -118,7 +142,9 @@ impl AuditReport {
                 why.push(format!("roles lack {}", code_list(&line.missing_roles)));
             }
             why.extend(line.blockers.iter().map(|b| b.explain()));
-            let required = if line.required.is_empty() {
+            let required = if !line.token_required {
+                "none (no token)".to_owned()
+            } else if line.required.is_empty() {
                 "authenticated".to_owned()
             } else {
                 code_list(&line.required)
@@ -131,7 +157,7 @@ impl AuditReport {
                 line.path,
                 required,
                 status,
-                why.join("; ")
+                table_cell(&why.join("; "))
             )?;
         }
 

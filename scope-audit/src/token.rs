@@ -74,13 +74,24 @@ pub enum TeamsClaim {
     Teams(Vec<String>),
 }
 
+/// This type's own serialized form (`{"kind": ..., "teams": [...]}`), so that [`TokenClaims`] round-trips.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "teams")]
+enum TaggedTeamsClaim {
+    Missing,
+    Null,
+    Teams(Vec<String>),
+}
+
 impl<'de> Deserialize<'de> for TeamsClaim {
+    /// Accepts the JWT claim (`null`, or a list of ids or `{"id": ...}` objects) and this type's own serialized
+    /// form.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        // Present-but-null arrives here as None; a missing claim never calls this (see `#[serde(default)]`).
-        let value = Option::<Vec<serde_json::Value>>::deserialize(deserializer)?;
+        // Present-but-null arrives here as Null; a missing claim never calls this (see `#[serde(default)]`).
+        let value = serde_json::Value::deserialize(deserializer)?;
         Ok(match value {
-            None => Self::Null,
-            Some(entries) => Self::Teams(
+            serde_json::Value::Null => Self::Null,
+            serde_json::Value::Array(entries) => Self::Teams(
                 entries
                     .into_iter()
                     .filter_map(|entry| match entry {
@@ -93,6 +104,18 @@ impl<'de> Deserialize<'de> for TeamsClaim {
                     })
                     .collect(),
             ),
+            tagged @ serde_json::Value::Object(_) => {
+                match serde_json::from_value(tagged).map_err(serde::de::Error::custom)? {
+                    TaggedTeamsClaim::Missing => Self::Missing,
+                    TaggedTeamsClaim::Null => Self::Null,
+                    TaggedTeamsClaim::Teams(teams) => Self::Teams(teams),
+                }
+            }
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "`teams` must be null, a list of team ids, or {\"kind\": ...}",
+                ));
+            }
         })
     }
 }
@@ -360,6 +383,23 @@ mod tests {
         assert!(matches!(err, Error::TokenClaims { .. }), "{err:?}");
         let err = jwt("[1,2]").claims_unverified().unwrap_err();
         assert!(matches!(err, Error::TokenClaims { .. }));
+    }
+
+    #[test]
+    fn decoded_claims_round_trip_through_their_own_json() {
+        for payload in [
+            r#"{"sub":"a"}"#,
+            r#"{"teams":null,"is_admin":true}"#,
+            r#"{"teams":["t1",{"id":"t2"}],"scopes":{"permissions":["tools.read"]}}"#,
+        ] {
+            let claims = jwt(payload).claims_unverified().unwrap();
+            let json = serde_json::to_value(&claims).unwrap();
+            let back: TokenClaims = serde_json::from_value(json.clone())
+                .unwrap_or_else(|e| panic!("{payload} -> {json}: {e}"));
+            assert_eq!(back, claims, "{payload}");
+        }
+        let err = jwt(r#"{"teams":"t1"}"#).claims_unverified().unwrap_err();
+        assert!(matches!(err, Error::TokenClaims { .. }), "{err:?}");
     }
 
     #[test]

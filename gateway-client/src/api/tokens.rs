@@ -115,7 +115,8 @@ impl TokenListBuilder<'_> {
         self.fetch(self.offset).await
     }
 
-    /// Every token from the offset on, following pages until one comes back short.
+    /// Every token from the offset on, following pages until `total` tokens have been seen or a page comes
+    /// back empty.
     pub async fn all(self) -> Result<Vec<TokenInfo>> {
         let mut out = Vec::new();
         let mut offset = self.offset;

@@ -69,6 +69,12 @@ impl Visibility {
     }
 }
 
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A tag as the gateway returns it: `{"id","label"}` (older answers use plain strings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -178,7 +184,7 @@ impl JsonSchema for Sensitive {
 }
 
 /// The `{"status","message"}` body the gateway answers to deletes and state changes.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StatusMessage {
     /// `success` on success.

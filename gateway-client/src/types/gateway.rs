@@ -425,7 +425,7 @@ pub struct RefreshReport {
 }
 
 /// Answer of `POST /v1/gateways/{id}/state` (and the servers/tools equivalents).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StateChange {
     /// `success`.

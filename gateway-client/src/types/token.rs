@@ -237,7 +237,7 @@ impl fmt::Debug for TokenCreated {
 }
 
 /// One page of `GET /v1/tokens` (offset pagination).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TokenList {
     /// The tokens.

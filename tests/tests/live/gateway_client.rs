@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::{FutureExt, TryStreamExt};
 use mcpfleet_gateway_client::{
-    Client, Error, GatewayCreate, GatewayRead, GatewayUpdate, JsonRpcError, Operation, RetryPolicy,
-    ServerCreate, ServerUpdate, TokenCreate, Transport, Visibility,
+    AuthType, Client, Error, GatewayCreate, GatewayRead, GatewayUpdate, JsonRpcError, Operation,
+    RetryPolicy, ServerCreate, ServerUpdate, TokenCreate, Transport, Visibility,
 };
 use mcpfleet_harness::{FixtureKind, FixtureServer, Fixtures, Gateway, JwtOptions, free_port};
 use reqwest::Method;
@@ -215,6 +215,44 @@ async fn gateway_lifecycle_create_get_update_state_refresh_delete() {
     .catch_unwind()
     .await;
     let gw = Gateway::shared();
+    let _ = gw
+        .request(
+            Method::DELETE,
+            &format!("/v1/gateways/{id}"),
+            Some(gw.admin_token()),
+            None,
+        )
+        .await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[tokio::test]
+async fn register_with_upstream_auth_headers() {
+    // The wire shape of `auth_header` (camelCase `authType`/`authHeaders: [{key, value}]`) is accepted by
+    // the real gateway, and the header value never comes back into the read model's `Debug`.
+    let gw = Gateway::shared();
+    let notes = FixtureServer::spawn(FixtureKind::Notes, gw).unwrap();
+    let secret = "fleet-upstream-header-secret";
+    let client = admin();
+    let created = client
+        .gateways()
+        .create(&create_body(&unique("hdr"), &notes).auth_header("X-Fleet-Key", secret))
+        .await
+        .unwrap();
+    let id = created.id.clone();
+    let outcome = std::panic::AssertUnwindSafe(async {
+        assert_eq!(created.auth_type, Some(AuthType::AuthHeaders));
+        let got = client.gateways().get(&id).await.unwrap();
+        assert_eq!(got.auth_type, Some(AuthType::AuthHeaders));
+        assert_eq!(got.tool_count, 2, "the upstream accepted the registration");
+        for text in [format!("{created:?}"), format!("{got:?}")] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    })
+    .catch_unwind()
+    .await;
     let _ = gw
         .request(
             Method::DELETE,

@@ -661,6 +661,25 @@ async fn tokens_api_refuses_permissions_it_defines_but_cannot_parse() {
     }
 }
 
+/// The crate's model of issuance (`TokenScope::as_issued`) matches what the gateway writes into new tokens,
+/// including the cases where it does not add `servers.use` (already there, implied by nothing, or `*`).
+#[tokio::test]
+async fn issued_scopes_match_the_model() {
+    let mut minted = Vec::new();
+    for request in [
+        &["tools.read"][..],
+        &["*", "tools.read"],
+        &["gateways.create"],
+        &["servers.use", "prompts.read"],
+    ] {
+        // `mint` asserts the decoded scope equals `TokenScope::as_issued(request)`.
+        mint(&PermissionSet::parse(request).unwrap(), &mut minted).await;
+    }
+    for id in &minted {
+        admin(Method::DELETE, &format!("/v1/tokens/{id}"), None, &[204]).await;
+    }
+}
+
 /// The seed's question, answered for the gateway's admin token against a three-server fleet; then the recipe's
 /// minimal token runs the whole fleet plan for real.
 #[tokio::test]
