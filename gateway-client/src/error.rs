@@ -43,6 +43,7 @@ pub enum Error {
     /// A request could not be built from the caller's input (for example tool arguments that are not a JSON
     /// object). Nothing was sent.
     #[error("invalid request for `{operation}`: {message}")]
+    #[non_exhaustive]
     InvalidRequest {
         /// The operation id (see [`crate::Operation`]).
         operation: &'static str,
@@ -102,6 +103,7 @@ pub enum Error {
 
     /// The request did not complete within the configured timeout.
     #[error("{method} {path} timed out")]
+    #[non_exhaustive]
     Timeout {
         /// HTTP method.
         method: Method,
@@ -129,6 +131,7 @@ pub enum Error {
         "could not decode the {} answer to {} {} at JSON path `{}`",
         .context.status, .context.method, .context.path, .context.json_path
     )]
+    #[non_exhaustive]
     Decode {
         /// Where and what: request, status, JSON path and the raw body.
         context: Box<DecodeContext>,
@@ -149,6 +152,7 @@ pub enum Error {
 
     /// A paginated listing returned a cursor it had already returned; following it would never end.
     #[error("pagination of {path} looped: the gateway returned cursor `{cursor}` twice")]
+    #[non_exhaustive]
     PaginationLoop {
         /// The listing's path.
         path: String,
@@ -169,6 +173,7 @@ pub enum Error {
     #[cfg(feature = "mcp")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mcp")))]
     #[error("MCP session with {endpoint} failed while {stage}")]
+    #[non_exhaustive]
     Mcp {
         /// The MCP endpoint URL (never contains the token).
         endpoint: String,

@@ -168,6 +168,9 @@ impl<'c, T: DeserializeOwned + 'c> ListBuilder<'c, T> {
     }
 
     /// Every item of every page, fetched lazily page by page.
+    ///
+    /// The listing ends at a page without `nextCursor` or at an empty page; a repeated cursor is
+    /// [`Error::PaginationLoop`].
     pub fn stream(self) -> impl Stream<Item = Result<T>> + 'c {
         struct State<'c, T> {
             builder: ListBuilder<'c, T>,
@@ -189,6 +192,11 @@ impl<'c, T: DeserializeOwned + 'c> ListBuilder<'c, T> {
                 return Ok(None);
             };
             let page = state.builder.fetch(cursor.as_deref()).await?;
+            // An empty page makes no progress: following its cursor could go on forever with ever-new cursors,
+            // which the repeated-cursor guard below cannot see.
+            if page.items.is_empty() {
+                return Ok(None);
+            }
             if let Some(next) = &page.next_cursor {
                 if !state.seen.insert(next.clone()) {
                     return Err(Error::PaginationLoop {

@@ -417,6 +417,28 @@ async fn an_empty_page_ends_the_listing() {
 }
 
 #[tokio::test]
+async fn an_empty_page_with_a_fresh_cursor_still_ends_the_listing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(query_param("cursor", "c1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"gateways": [], "nextCursor": "c2"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "gateways": [gateway_json("a")], "nextCursor": "c1"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let all = client(&server).gateways().list().all().await.unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+#[tokio::test]
 async fn a_bare_array_answer_is_one_page() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -454,7 +476,7 @@ async fn a_repeated_cursor_is_an_error_not_an_endless_loop() {
     // The first page is delivered; the page behind the repeated cursor is not (it would repeat data).
     assert_eq!(items.len(), 1);
     match err {
-        Error::PaginationLoop { path, cursor } => {
+        Error::PaginationLoop { path, cursor, .. } => {
             assert_eq!(path, "/v1/gateways");
             assert_eq!(cursor, "same");
         }
@@ -710,7 +732,9 @@ async fn an_unusable_token_from_with_token_is_an_invalid_request_not_a_transport
         .await
         .unwrap_err();
     match &err {
-        Error::InvalidRequest { operation, message } => {
+        Error::InvalidRequest {
+            operation, message, ..
+        } => {
             assert_eq!(*operation, "rbac.my_permissions");
             assert!(message.contains("/v1/rbac/my/permissions"), "{message}");
         }

@@ -98,7 +98,8 @@ impl<'c> Tools<'c> {
 
     /// Finds the tool an upstream calls `original_name` on gateway `gateway_id`, from the gateway's
     /// listing (`gatewayId` + `originalName`) rather than by rebuilding the gateway's lossy slug rule.
-    /// [`Error::ToolNotResolved`] if there is none.
+    /// [`Error::ToolNotResolved`] if there is none. Disabled tools are included (check
+    /// [`ToolRead::enabled`](crate::ToolRead)), so that a verifier can tell "disabled" from "missing".
     ///
     /// Operation id: `tools.list`.
     pub async fn resolve(&self, gateway_id: &str, original_name: &str) -> Result<ToolRead> {
