@@ -214,12 +214,20 @@ impl Entrypoint {
 pub enum Transport {
     /// The server serves streamable HTTP itself, on `0.0.0.0:<port>` (the
     /// image sets `HOST=0.0.0.0` and `PORT` for servers that read them).
+    ///
+    /// The server must really honour those: a FastMCP (`mcp` 1.x) script
+    /// that builds `FastMCP("name")` without passing `host=` stays on
+    /// 127.0.0.1 and, behind its DNS-rebinding protection, answers 421 to
+    /// the `Host: <service>:<port>` header a gateway sends. For such a
+    /// script use [`Transport::Stdio`] with [`Bridge::fastmcp_launcher`],
+    /// which sets the host and the allowed Host headers itself.
     StreamableHttp {
         /// Endpoint path.
         #[serde(default = "default_mcp_path")]
         path: String,
     },
-    /// The server serves the legacy HTTP+SSE transport itself.
+    /// The server serves the legacy HTTP+SSE transport itself (the same
+    /// host caveat as [`Transport::StreamableHttp`] applies).
     Sse {
         /// Endpoint path of the event stream.
         #[serde(default = "default_sse_path")]
