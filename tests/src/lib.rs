@@ -10,13 +10,14 @@
 //! - Every process runs under a small supervisor in its own process group, watching a pipe from the test process:
 //!   when the test process ends in any way (success, panic, Ctrl-C, SIGKILL) the whole group is stopped, so no
 //!   gateway, bridge or fixture is left behind.
+//! - [`with_cleanup`] deletes what a test registered even when its assertions fail.
 //! - When a test panics, the tail of the shared gateway's log is printed after the panic message.
 //!
 //! State lives in `target/harness/` (or `$MCPFLEET_HARNESS_DIR`): `venvs/` is reused across runs, `runs/` keeps the
 //! logs and databases of the last few runs.
 //!
 //! Dependencies: `reqwest` + `serde_json` for the few HTTP calls the harness makes itself (users, logins, tokens);
-//! `base64` to encode generated secrets; `thiserror` for [`HarnessError`].
+//! `base64` to encode generated secrets; `futures-util` to catch a failing test's panic for [`with_cleanup`]; `thiserror` for [`HarnessError`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cleanup;
 mod error;
 mod fixtures;
 mod gateway;
@@ -37,6 +39,7 @@ mod paths;
 mod process;
 mod python;
 
+pub use cleanup::with_cleanup;
 pub use error::{HarnessError, Result};
 pub use fixtures::{FixtureKind, FixtureLease, FixtureServer, Fixtures, prepare_fixtures_venv};
 pub use gateway::{

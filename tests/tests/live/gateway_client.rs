@@ -6,12 +6,14 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use futures_util::{FutureExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use mcpfleet_gateway_client::{
     AuthType, Client, Error, GatewayCreate, GatewayRead, GatewayUpdate, JsonRpcError, Operation,
     RetryPolicy, ServerCreate, ServerUpdate, TokenCreate, Transport, Visibility,
 };
-use mcpfleet_harness::{FixtureKind, FixtureServer, Fixtures, Gateway, JwtOptions, free_port};
+use mcpfleet_harness::{
+    FixtureKind, FixtureServer, Fixtures, Gateway, JwtOptions, free_port, with_cleanup,
+};
 use reqwest::Method;
 use serde_json::json;
 
@@ -70,20 +72,17 @@ where
         .await
         .unwrap_or_else(|e| panic!("registering {} ({}): {e}", server.name, server.url));
     let id = created.id.clone();
-    let outcome = std::panic::AssertUnwindSafe(check(created))
-        .catch_unwind()
-        .await;
-    let _ = gw
-        .request(
-            Method::DELETE,
-            &format!("/v1/gateways/{id}"),
-            Some(gw.admin_token()),
-            None,
-        )
-        .await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    with_cleanup(check(created), async {
+        let _ = gw
+            .request(
+                Method::DELETE,
+                &format!("/v1/gateways/{id}"),
+                Some(gw.admin_token()),
+                None,
+            )
+            .await;
+    })
+    .await;
 }
 
 /// A JWT for `sub` signed with the gateway's real secret but expired an hour ago, made with the gateway venv's
@@ -145,87 +144,87 @@ async fn gateway_lifecycle_create_get_update_state_refresh_delete() {
         .await
         .unwrap();
     let id = created.id.clone();
-    let outcome = std::panic::AssertUnwindSafe(async {
-        assert_eq!(created.name, name);
-        assert_eq!(created.transport, Transport::StreamableHttp);
-        // The gateway stores 127.0.0.1 as localhost.
-        assert!(created.url.contains("localhost"), "{}", created.url);
-        assert_eq!(created.description.as_deref(), Some("first"));
-        assert!(created.enabled);
-        assert_eq!(created.visibility, Some(Visibility::Public));
-        let labels: Vec<_> = created.tags.iter().map(|t| t.label.as_str()).collect();
-        assert!(labels.contains(&"fleet"), "{labels:?}");
-
-        let got = client.gateways().get(&id).await.unwrap();
-        assert_eq!(got.id, id);
-        assert_eq!(got.tool_count, 2, "notes has two tools");
-
-        let listed = client.gateways().list().all().await.unwrap();
-        assert!(listed.iter().any(|g| g.id == id));
-
-        let before = got.version.unwrap_or(0);
-        let updated = client
-            .gateways()
-            .update(&id, &GatewayUpdate::new().description("second"))
-            .await
-            .unwrap();
-        assert_eq!(updated.description.as_deref(), Some("second"));
-        assert!(
-            updated.version.unwrap_or(0) > before,
-            "update bumps version"
-        );
-
-        let off = client.gateways().disable(&id).await.unwrap();
-        assert_eq!(off.status, "success");
-        assert_eq!(off.enabled(), Some(false));
-        assert!(!client.gateways().get(&id).await.unwrap().enabled);
-        // Disabled gateways are hidden unless include_inactive.
-        let active = client.gateways().list().all().await.unwrap();
-        assert!(!active.iter().any(|g| g.id == id));
-        let all = client
-            .gateways()
-            .list()
-            .include_inactive(true)
-            .all()
-            .await
-            .unwrap();
-        assert!(all.iter().any(|g| g.id == id));
-        let on = client.gateways().enable(&id).await.unwrap();
-        assert_eq!(on.enabled(), Some(true));
-
-        let report = client.gateways().refresh_tools(&id).await.unwrap();
-        assert!(report.success, "{report:?}");
-        assert_eq!(report.gateway_id, id);
-
-        let deleted = client.gateways().delete(&id).await.unwrap();
-        assert_eq!(deleted.status, "success");
-        match client.gateways().get(&id).await {
-            Err(Error::NotFound(api)) => {
-                assert_eq!(api.status.as_u16(), 404);
-                assert!(api.message.contains(&id), "{}", api.message);
-                assert!(api.body.contains("Gateway not found"), "{}", api.body);
-            }
-            other => panic!("expected 404, got {other:?}"),
-        }
-        assert!(matches!(
-            client.gateways().delete(&id).await,
-            Err(Error::NotFound(_))
-        ));
-    })
-    .catch_unwind()
-    .await;
     let gw = Gateway::shared();
-    let _ = gw
-        .request(
-            Method::DELETE,
-            &format!("/v1/gateways/{id}"),
-            Some(gw.admin_token()),
-            None,
-        )
-        .await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    with_cleanup(
+        async {
+            assert_eq!(created.name, name);
+            assert_eq!(created.transport, Transport::StreamableHttp);
+            // The gateway stores 127.0.0.1 as localhost.
+            assert!(created.url.contains("localhost"), "{}", created.url);
+            assert_eq!(created.description.as_deref(), Some("first"));
+            assert!(created.enabled);
+            assert_eq!(created.visibility, Some(Visibility::Public));
+            let labels: Vec<_> = created.tags.iter().map(|t| t.label.as_str()).collect();
+            assert!(labels.contains(&"fleet"), "{labels:?}");
+
+            let got = client.gateways().get(&id).await.unwrap();
+            assert_eq!(got.id, id);
+            assert_eq!(got.tool_count, 2, "notes has two tools");
+
+            let listed = client.gateways().list().all().await.unwrap();
+            assert!(listed.iter().any(|g| g.id == id));
+
+            let before = got.version.unwrap_or(0);
+            let updated = client
+                .gateways()
+                .update(&id, &GatewayUpdate::new().description("second"))
+                .await
+                .unwrap();
+            assert_eq!(updated.description.as_deref(), Some("second"));
+            assert!(
+                updated.version.unwrap_or(0) > before,
+                "update bumps version"
+            );
+
+            let off = client.gateways().disable(&id).await.unwrap();
+            assert_eq!(off.status, "success");
+            assert_eq!(off.enabled(), Some(false));
+            assert!(!client.gateways().get(&id).await.unwrap().enabled);
+            // Disabled gateways are hidden unless include_inactive.
+            let active = client.gateways().list().all().await.unwrap();
+            assert!(!active.iter().any(|g| g.id == id));
+            let all = client
+                .gateways()
+                .list()
+                .include_inactive(true)
+                .all()
+                .await
+                .unwrap();
+            assert!(all.iter().any(|g| g.id == id));
+            let on = client.gateways().enable(&id).await.unwrap();
+            assert_eq!(on.enabled(), Some(true));
+
+            let report = client.gateways().refresh_tools(&id).await.unwrap();
+            assert!(report.success, "{report:?}");
+            assert_eq!(report.gateway_id, id);
+
+            let deleted = client.gateways().delete(&id).await.unwrap();
+            assert_eq!(deleted.status, "success");
+            match client.gateways().get(&id).await {
+                Err(Error::NotFound(api)) => {
+                    assert_eq!(api.status.as_u16(), 404);
+                    assert!(api.message.contains(&id), "{}", api.message);
+                    assert!(api.body.contains("Gateway not found"), "{}", api.body);
+                }
+                other => panic!("expected 404, got {other:?}"),
+            }
+            assert!(matches!(
+                client.gateways().delete(&id).await,
+                Err(Error::NotFound(_))
+            ));
+        },
+        async {
+            let _ = gw
+                .request(
+                    Method::DELETE,
+                    &format!("/v1/gateways/{id}"),
+                    Some(gw.admin_token()),
+                    None,
+                )
+                .await;
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -242,28 +241,28 @@ async fn register_with_upstream_auth_headers() {
         .await
         .unwrap();
     let id = created.id.clone();
-    let outcome = std::panic::AssertUnwindSafe(async {
-        assert_eq!(created.auth_type, Some(AuthType::AuthHeaders));
-        let got = client.gateways().get(&id).await.unwrap();
-        assert_eq!(got.auth_type, Some(AuthType::AuthHeaders));
-        assert_eq!(got.tool_count, 2, "the upstream accepted the registration");
-        for text in [format!("{created:?}"), format!("{got:?}")] {
-            assert!(!text.contains(secret), "{text}");
-        }
-    })
-    .catch_unwind()
+    with_cleanup(
+        async {
+            assert_eq!(created.auth_type, Some(AuthType::AuthHeaders));
+            let got = client.gateways().get(&id).await.unwrap();
+            assert_eq!(got.auth_type, Some(AuthType::AuthHeaders));
+            assert_eq!(got.tool_count, 2, "the upstream accepted the registration");
+            for text in [format!("{created:?}"), format!("{got:?}")] {
+                assert!(!text.contains(secret), "{text}");
+            }
+        },
+        async {
+            let _ = gw
+                .request(
+                    Method::DELETE,
+                    &format!("/v1/gateways/{id}"),
+                    Some(gw.admin_token()),
+                    None,
+                )
+                .await;
+        },
+    )
     .await;
-    let _ = gw
-        .request(
-            Method::DELETE,
-            &format!("/v1/gateways/{id}"),
-            Some(gw.admin_token()),
-            None,
-        )
-        .await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
 }
 
 #[tokio::test]
@@ -512,115 +511,117 @@ async fn virtual_server_lifecycle_and_mcp_endpoint() {
             )
             .await
             .unwrap();
-        let outcome = std::panic::AssertUnwindSafe(async {
-            assert_eq!(server.name, name);
-            assert_eq!(server.associated_tool_ids, vec![note_add.id.clone()]);
-            assert_eq!(server.associated_tools, vec![note_add.name.clone()]);
-            assert_eq!(
-                client.servers().get(&server.id).await.unwrap().id,
-                server.id
-            );
-            let listed = client.servers().list().all().await.unwrap();
-            assert!(listed.iter().any(|s| s.id == server.id));
+        with_cleanup(
+            async {
+                assert_eq!(server.name, name);
+                assert_eq!(server.associated_tool_ids, vec![note_add.id.clone()]);
+                assert_eq!(server.associated_tools, vec![note_add.name.clone()]);
+                assert_eq!(
+                    client.servers().get(&server.id).await.unwrap().id,
+                    server.id
+                );
+                let listed = client.servers().list().all().await.unwrap();
+                assert!(listed.iter().any(|s| s.id == server.id));
 
-            match client.servers().create(&ServerCreate::new(&name)).await {
-                Err(Error::Conflict(api)) => {
-                    assert!(api.message.contains(&name), "{}", api.message)
+                match client.servers().create(&ServerCreate::new(&name)).await {
+                    Err(Error::Conflict(api)) => {
+                        assert!(api.message.contains(&name), "{}", api.message)
+                    }
+                    other => panic!("expected 409, got {other:?}"),
                 }
-                other => panic!("expected 409, got {other:?}"),
-            }
-            match client
-                .servers()
-                .create(&ServerCreate::new(unique("vs-names")).tool_ids([note_add.name.as_str()]))
-                .await
-            {
-                Err(Error::Validation(api)) => assert!(!api.field_errors.is_empty()),
-                other => panic!("expected 422, got {other:?}"),
-            }
-
-            let updated = client
-                .servers()
-                .update(
-                    &server.id,
-                    &ServerUpdate::new()
-                        .description("updated")
-                        .tool_ids([note_add.id.as_str(), note_list.id.as_str()]),
-                )
-                .await
-                .unwrap();
-            assert_eq!(updated.description.as_deref(), Some("updated"));
-            assert_eq!(updated.associated_tool_ids.len(), 2);
-            let server_tools = client.servers().tools(&server.id).await.unwrap();
-            assert_eq!(server_tools.len(), 2);
-
-            let url = client.servers().mcp_url(&server.id).unwrap();
-            assert_eq!(
-                url,
-                format!("{}/v1/virtual-servers/{}/mcp", gw.url(), server.id)
-            );
-
-            let session = client.servers().connect_mcp(&server.id).await.unwrap();
-            let mut names: Vec<_> = session
-                .list_tools()
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|t| t.name.to_string())
-                .collect();
-            names.sort();
-            let mut expected = vec![note_add.name.clone(), note_list.name.clone()];
-            expected.sort();
-            assert_eq!(names, expected);
-            let added = session
-                .call_tool(
-                    &note_add.name,
-                    &json!({"title": "hello", "body": "from rust"}),
-                )
-                .await
-                .unwrap();
-            assert!(added.text().contains("hello"), "{}", added.text());
-            match session.call_tool("gc-not-here", &json!({})).await {
-                Err(Error::ToolFailed(failure)) => {
-                    assert!(failure.result.text().contains("Unknown tool"), "{failure}")
+                match client
+                    .servers()
+                    .create(
+                        &ServerCreate::new(unique("vs-names")).tool_ids([note_add.name.as_str()]),
+                    )
+                    .await
+                {
+                    Err(Error::Validation(api)) => assert!(!api.field_errors.is_empty()),
+                    other => panic!("expected 422, got {other:?}"),
                 }
-                other => panic!("expected ToolFailed, got {other:?}"),
-            }
-            session.close().await.unwrap();
 
-            // An unknown server id on the versioned MCP endpoint: 404 "Server not found".
-            match client
-                .servers()
-                .connect_mcp("0000000000000000000000000000dead")
-                .await
-            {
-                Err(Error::NotFound(api)) => assert_eq!(api.message, "Server not found"),
-                other => panic!("expected 404, got {other:?}"),
-            }
-            // A bad token on the MCP endpoint is a typed 401.
-            match as_token("garbage").servers().connect_mcp(&server.id).await {
-                Err(Error::Unauthorized(api)) => assert_eq!(api.status.as_u16(), 401),
-                other => panic!("expected 401, got {other:?}"),
-            }
+                let updated = client
+                    .servers()
+                    .update(
+                        &server.id,
+                        &ServerUpdate::new()
+                            .description("updated")
+                            .tool_ids([note_add.id.as_str(), note_list.id.as_str()]),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(updated.description.as_deref(), Some("updated"));
+                assert_eq!(updated.associated_tool_ids.len(), 2);
+                let server_tools = client.servers().tools(&server.id).await.unwrap();
+                assert_eq!(server_tools.len(), 2);
 
-            client.servers().delete(&server.id).await.unwrap();
-            assert!(matches!(
-                client.servers().get(&server.id).await,
-                Err(Error::NotFound(_))
-            ));
-        })
-        .catch_unwind()
+                let url = client.servers().mcp_url(&server.id).unwrap();
+                assert_eq!(
+                    url,
+                    format!("{}/v1/virtual-servers/{}/mcp", gw.url(), server.id)
+                );
+
+                let session = client.servers().connect_mcp(&server.id).await.unwrap();
+                let mut names: Vec<_> = session
+                    .list_tools()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|t| t.name.to_string())
+                    .collect();
+                names.sort();
+                let mut expected = vec![note_add.name.clone(), note_list.name.clone()];
+                expected.sort();
+                assert_eq!(names, expected);
+                let added = session
+                    .call_tool(
+                        &note_add.name,
+                        &json!({"title": "hello", "body": "from rust"}),
+                    )
+                    .await
+                    .unwrap();
+                assert!(added.text().contains("hello"), "{}", added.text());
+                match session.call_tool("gc-not-here", &json!({})).await {
+                    Err(Error::ToolFailed(failure)) => {
+                        assert!(failure.result.text().contains("Unknown tool"), "{failure}")
+                    }
+                    other => panic!("expected ToolFailed, got {other:?}"),
+                }
+                session.close().await.unwrap();
+
+                // An unknown server id on the versioned MCP endpoint: 404 "Server not found".
+                match client
+                    .servers()
+                    .connect_mcp("0000000000000000000000000000dead")
+                    .await
+                {
+                    Err(Error::NotFound(api)) => assert_eq!(api.message, "Server not found"),
+                    other => panic!("expected 404, got {other:?}"),
+                }
+                // A bad token on the MCP endpoint is a typed 401.
+                match as_token("garbage").servers().connect_mcp(&server.id).await {
+                    Err(Error::Unauthorized(api)) => assert_eq!(api.status.as_u16(), 401),
+                    other => panic!("expected 401, got {other:?}"),
+                }
+
+                client.servers().delete(&server.id).await.unwrap();
+                assert!(matches!(
+                    client.servers().get(&server.id).await,
+                    Err(Error::NotFound(_))
+                ));
+            },
+            async {
+                let _ = gw
+                    .request(
+                        Method::DELETE,
+                        &format!("/v1/servers/{}", server.id),
+                        Some(gw.admin_token()),
+                        None,
+                    )
+                    .await;
+            },
+        )
         .await;
-        let _ = gw
-            .request(
-                Method::DELETE,
-                &format!("/v1/servers/{}", server.id),
-                Some(gw.admin_token()),
-                None,
-            )
-            .await;
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
     })
     .await;
 }

@@ -1,7 +1,7 @@
 //! Harness self-test: the real gateway answers, the three real fixture servers register, their tools are listed and
 //! callable through `POST /rpc`, and an unknown tool yields the JSON-RPC error.
 
-use mcpfleet_harness::{FixtureServer, Fixtures, Gateway};
+use mcpfleet_harness::{FixtureServer, Fixtures, Gateway, with_cleanup};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -25,20 +25,18 @@ where
         .await
         .unwrap_or_else(|e| panic!("registering {} ({}): {e}", server.name, server.url));
     let id = created["id"].as_str().expect("gateway id").to_owned();
-    let outcome =
-        futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(check(created))).await;
-    gw.request_ok(
-        Method::DELETE,
-        &format!("/v1/gateways/{id}"),
-        Some(gw.admin_token()),
-        None,
-        &[200],
-    )
-    .await
-    .expect("deleting the gateway record");
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    with_cleanup(check(created), async {
+        gw.request_ok(
+            Method::DELETE,
+            &format!("/v1/gateways/{id}"),
+            Some(gw.admin_token()),
+            None,
+            &[200],
+        )
+        .await
+        .expect("deleting the gateway record");
+    })
+    .await;
 }
 
 async fn rpc(method: &str, params: Value) -> Value {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mcpfleet_harness::{ApiToken, FixtureKind, FixtureServer, Fixtures, Gateway};
+use mcpfleet_harness::{ApiToken, FixtureKind, FixtureServer, Fixtures, Gateway, with_cleanup};
 use mcpfleet_scope_audit::{
     Access, BearerToken, Catalogue, Denial, FLEET_PLAN, Grant, Operation, PermissionSet,
     TokenClaims, TokenScope, UserRoles, Verdict,
@@ -815,17 +815,16 @@ async fn admin_token_audit_for_a_three_server_fleet_and_the_recipe_runs_it() {
         .await;
         assert_eq!(delete.status, 403, "{}", delete.short());
     };
-    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
-    for id in &gateway_ids {
-        admin(Method::DELETE, &format!("/v1/gateways/{id}"), None, &[200]).await;
-    }
-    drop(leases);
-    for id in &minted {
-        admin(Method::DELETE, &format!("/v1/tokens/{id}"), None, &[204]).await;
-    }
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    with_cleanup(outcome, async {
+        for id in &gateway_ids {
+            admin(Method::DELETE, &format!("/v1/gateways/{id}"), None, &[200]).await;
+        }
+        drop(leases);
+        for id in &minted {
+            admin(Method::DELETE, &format!("/v1/tokens/{id}"), None, &[204]).await;
+        }
+    })
+    .await;
 }
 
 /// Layer 2, checked against the model: for a plain user (the gateway's default roles) and then the same user with
