@@ -1,42 +1,23 @@
 //! Fleet planning: several servers (and optionally the gateway) as one
 //! compose project on a private network.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::layout::{GATEWAY_SECRETS, GATEWAY_SERVICE, TMPFS_DIR, gateway_volume, volume_name};
 use crate::plan::{BuildPlan, HealthcheckStep};
-use crate::spec::{Bridge, FleetSpec, GatewayService, Resources, ServerSpec, Transport};
+use crate::spec::{Bridge, FleetSpec, GatewayService, Resources, ServerSpec, ServerTransport};
 use crate::validate;
 
-/// Compose service name of the gateway.
-pub const GATEWAY_SERVICE: &str = "gateway";
-
-/// Gateway variables the generator sets; the spec may not override them.
-pub(crate) const GATEWAY_OWNED_ENV: &[&str] = &[
-    "HOST",
-    "PORT",
-    "MCG_HOST",
-    "MCG_PORT",
-    "DATABASE_URL",
-    "JWT_SECRET_KEY",
-    "AUTH_ENCRYPTION_SECRET",
-    "PLATFORM_ADMIN_EMAIL",
-    "PLATFORM_ADMIN_PASSWORD",
-    "DEFAULT_USER_PASSWORD",
-    "SSRF_ALLOW_PRIVATE_NETWORKS",
-];
-
-/// Secrets the gateway refuses to start without.
-const GATEWAY_SECRETS: &[&str] = &[
-    "JWT_SECRET_KEY",
-    "AUTH_ENCRYPTION_SECRET",
-    "PLATFORM_ADMIN_EMAIL",
-    "PLATFORM_ADMIN_PASSWORD",
-    "DEFAULT_USER_PASSWORD",
-];
+/// `security_opt` of every service: no process may gain privileges (setuid
+/// binaries, file capabilities) after start.
+const NO_NEW_PRIVILEGES: &str = "no-new-privileges:true";
+/// `cap_drop` of every service: the servers and the gateway are ordinary
+/// network programs that need no Linux capability.
+const DROP_ALL_CAPABILITIES: &str = "ALL";
 
 /// Plans for every server plus the compose project that runs them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FleetPlan {
     /// Fleet name.
@@ -48,7 +29,7 @@ pub struct FleetPlan {
 }
 
 /// Plain-data model of the compose file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ComposePlan {
     /// Services in order (servers first, then the gateway).
@@ -60,7 +41,7 @@ pub struct ComposePlan {
 }
 
 /// One compose service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ComposeService {
     /// Service name = DNS name on the fleet network.
@@ -72,8 +53,15 @@ pub struct ComposeService {
     pub build_context: Option<String>,
     /// `uid:gid`, or `None` for the image's own user.
     pub user: Option<String>,
+    /// Whether an init process runs as PID 1 (`init: true`), reaping
+    /// zombies and forwarding signals: bridges spawn the server as a child.
+    pub init: bool,
     /// Whether the root filesystem is mounted read-only.
     pub read_only: bool,
+    /// `security_opt` entries, e.g. `no-new-privileges:true`.
+    pub security_opt: Vec<String>,
+    /// Linux capabilities dropped (`cap_drop`), e.g. `ALL`.
+    pub cap_drop: Vec<String>,
     /// tmpfs mounts.
     pub tmpfs: Vec<String>,
     /// Environment variables compose sets (values are interpolations or
@@ -100,7 +88,7 @@ pub struct ComposeService {
 }
 
 /// A compose environment entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ComposeEnv {
     /// Variable name.
@@ -112,7 +100,7 @@ pub struct ComposeEnv {
 }
 
 /// A named volume mounted into a service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct VolumeMount {
     /// Volume name (declared at the top level).
@@ -122,7 +110,7 @@ pub struct VolumeMount {
 }
 
 /// A compose network.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ComposeNetwork {
     /// Network name.
@@ -134,13 +122,12 @@ pub struct ComposeNetwork {
 impl FleetPlan {
     /// Validates the fleet and plans every server and the compose file.
     /// Errors name the field, e.g. `servers[2].env[0].name`.
+    ///
+    /// Each server is validated exactly once, as part of the fleet, and then
+    /// planned without a second check.
     pub fn from_spec(spec: &FleetSpec) -> Result<Self> {
-        validate::fleet(spec)?;
-        let servers: Vec<BuildPlan> = spec
-            .servers
-            .iter()
-            .map(BuildPlan::from_spec)
-            .collect::<Result<_>>()?;
+        let valid = validate::fleet(spec)?;
+        let servers: Vec<BuildPlan> = valid.servers().map(BuildPlan::from_validated).collect();
         let private = format!("{}-private", spec.name);
         let egress = format!("{}-egress", spec.name);
         let mut networks = vec![ComposeNetwork {
@@ -177,8 +164,11 @@ impl FleetPlan {
                     format!("./{}/{}", spec.context_root, server.name)
                 }),
                 user: Some(plan.user.clone()),
+                init: true,
                 read_only: true,
-                tmpfs: vec!["/tmp".to_owned()],
+                security_opt: hardening_security_opt(),
+                cap_drop: hardening_cap_drop(),
+                tmpfs: vec![TMPFS_DIR.to_owned()],
                 environment: plan
                     .runtime_env
                     .iter()
@@ -215,7 +205,7 @@ impl FleetPlan {
 fn default_memory(server: &ServerSpec) -> &'static str {
     match &server.transport {
         // Measured: bridge 169 MB RSS plus its stdio child.
-        Transport::Stdio {
+        ServerTransport::Stdio {
             bridge: Bridge::ContextforgeTranslate { .. },
         } => "512M",
         _ => "256M",
@@ -233,16 +223,12 @@ fn memory(resources: &Resources, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
-/// The named volume for `path` of `service`: readable, but not one-to-one
-/// (`/data/x` and `/data-x` give the same name), so validation rejects specs
-/// where two mounts would share one.
-pub(crate) fn volume_name(service: &str, path: &str) -> String {
-    format!("{service}{}", path.replace(['/', '.', '_', '@', '+'], "-"))
+fn hardening_security_opt() -> Vec<String> {
+    vec![NO_NEW_PRIVILEGES.to_owned()]
 }
 
-/// The gateway's own data volume.
-pub(crate) fn gateway_volume() -> String {
-    format!("{GATEWAY_SERVICE}-data")
+fn hardening_cap_drop() -> Vec<String> {
+    vec![DROP_ALL_CAPABILITIES.to_owned()]
 }
 
 fn volume_mounts(service: &str, paths: &[String]) -> Vec<VolumeMount> {
@@ -305,9 +291,12 @@ fn gateway_service(
             .user
             .as_ref()
             .map(|user| format!("{}:{}", user.uid, user.gid)),
+        init: true,
         // The gateway writes its database and caches; only /data is a volume.
         read_only: false,
-        tmpfs: vec!["/tmp".to_owned()],
+        security_opt: hardening_security_opt(),
+        cap_drop: hardening_cap_drop(),
+        tmpfs: vec![TMPFS_DIR.to_owned()],
         environment,
         volumes: vec![VolumeMount {
             volume: gateway_volume(),
@@ -338,5 +327,74 @@ fn gateway_service(
         cpus: cpus(&gateway.resources, 1.0),
         memory: memory(&gateway.resources, "1G"),
         restart: spec.restart.as_str().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{GATEWAY_SETTINGS, is_gateway_owned_env};
+    use crate::spec::{Entrypoint, EnvVar, ImageRef, Runtime};
+    use crate::validate::SERVER_PASSES;
+
+    fn fleet(servers: usize) -> FleetSpec {
+        let servers = (0..servers)
+            .map(|i| {
+                ServerSpec::new(
+                    format!("s{i}"),
+                    Runtime::python("3.12"),
+                    Entrypoint::script("server.py"),
+                    ServerTransport::StreamableHttp {
+                        path: "/mcp".into(),
+                    },
+                )
+            })
+            .collect();
+        let mut spec = FleetSpec::new("demo", servers);
+        let mut gateway = GatewayService::new(ImageRef::new("mcpfleet/contextforge", "1.1.0"));
+        gateway.env.push(EnvVar::with_default("LOG_LEVEL", "INFO"));
+        spec.gateway = Some(gateway);
+        spec
+    }
+
+    #[test]
+    fn each_server_is_validated_exactly_once() {
+        for count in [1, 3] {
+            SERVER_PASSES.with(|passes| passes.set(0));
+            let plan = FleetPlan::from_spec(&fleet(count)).unwrap();
+            assert_eq!(plan.servers.len(), count);
+            assert_eq!(SERVER_PASSES.with(std::cell::Cell::get), count);
+        }
+    }
+
+    #[test]
+    fn the_gateway_sets_exactly_the_names_it_owns() {
+        let plan = FleetPlan::from_spec(&fleet(1)).unwrap();
+        let gateway = plan.compose.services.last().unwrap();
+        assert_eq!(gateway.name, GATEWAY_SERVICE);
+        let generated: Vec<&str> = gateway
+            .environment
+            .iter()
+            .map(|var| var.name.as_str())
+            .filter(|name| *name != "LOG_LEVEL")
+            .collect();
+        let owned: Vec<&str> = GATEWAY_SETTINGS
+            .iter()
+            .chain(GATEWAY_SECRETS)
+            .copied()
+            .collect();
+        assert_eq!(generated, owned);
+        assert!(generated.iter().all(|name| is_gateway_owned_env(name)));
+    }
+
+    #[test]
+    fn every_service_is_hardened_in_the_plan() {
+        let plan = FleetPlan::from_spec(&fleet(2)).unwrap();
+        assert_eq!(plan.compose.services.len(), 3);
+        for service in &plan.compose.services {
+            assert!(service.init, "{}", service.name);
+            assert_eq!(service.security_opt, ["no-new-privileges:true"]);
+            assert_eq!(service.cap_drop, ["ALL"]);
+        }
     }
 }

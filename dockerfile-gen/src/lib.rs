@@ -9,7 +9,10 @@
 //!    image (optionally digest-pinned), packages, limits, offline mode.
 //! 2. [`BuildPlan::from_spec`] validates every string that can reach a file
 //!    (errors name the field, e.g. `servers[2].env[0].name`) and produces
-//!    plain data: ordered stages and steps, one per Dockerfile instruction.
+//!    plain data: ordered stages and steps, one per Dockerfile instruction,
+//!    plus the [`Endpoint`] a gateway registers (port, path and
+//!    [`EndpointTransport`]). Plans are `Serialize + Deserialize`, so they
+//!    can be stored, diffed and read back.
 //! 3. A [`Renderer`] lays plans out with handlebars templates (strict mode,
 //!    no HTML escaping, embedded; override any by name) into a `Dockerfile`,
 //!    an allow-list `.dockerignore`, supporting files, and for a fleet a
@@ -19,8 +22,8 @@
 //!
 //! ```
 //! use mcpfleet_dockerfile_gen::{
-//!     Bridge, BuildPlan, Dependencies, Entrypoint, EnvVar, Renderer, Runtime, ServerSpec,
-//!     Transport,
+//!     Bridge, BuildPlan, Dependencies, Entrypoint, EndpointTransport, EnvVar, Renderer, Runtime,
+//!     ServerSpec, ServerTransport,
 //! };
 //!
 //! // A legacy FastMCP script that only speaks stdio.
@@ -28,7 +31,7 @@
 //!     "utils",
 //!     Runtime::python("3.12"),
 //!     Entrypoint::script("server.py"),
-//!     Transport::Stdio { bridge: Bridge::fastmcp_launcher() },
+//!     ServerTransport::Stdio { bridge: Bridge::fastmcp_launcher() },
 //! );
 //! spec.dependencies = Dependencies::Requirements {
 //!     path: "requirements.txt".into(),
@@ -38,6 +41,9 @@
 //!
 //! let plan = BuildPlan::from_spec(&spec)?;
 //! assert_eq!(plan.endpoint.url("utils"), "http://utils:8000/mcp");
+//! // The bridge serves the stdio server as streamable HTTP: register it so.
+//! assert_eq!(plan.endpoint.transport, EndpointTransport::StreamableHttp);
+//! assert_eq!(plan.endpoint.transport.as_str(), "STREAMABLEHTTP");
 //! assert_eq!(plan.stages.len(), 2); // builder + runtime
 //!
 //! let files = Renderer::new()?.render(&plan)?;
@@ -58,10 +64,32 @@
 //! A fleet ([`FleetPlan::from_spec`], [`Renderer::render_fleet`]) adds a
 //! compose file: one internal network, services reached by DNS name, an
 //! optional ContextForge `gateway` service that waits for every server to be
-//! healthy, `read_only`, `no-new-privileges`, `cap_drop: [ALL]`, CPU/memory
-//! limits, named volumes for [`ServerSpec::writable_paths`], a restart policy,
-//! and `${NAME:?…}` interpolation for every variable without a default, so a
-//! missing secret stops compose before anything starts.
+//! healthy, `init`, `read_only`, `no-new-privileges`, `cap_drop: [ALL]`,
+//! CPU/memory limits, named volumes for [`ServerSpec::writable_paths`], a
+//! restart policy, and `${NAME:?…}` interpolation for every variable without
+//! a default, so a missing secret stops compose before anything starts. All
+//! of it, hardening included, is data in [`ComposeService`]: the template
+//! only lays it out. The fleet is validated as a whole, each server once.
+//!
+//! # Types
+//!
+//! - Spec (input, `Deserialize` + JSON Schema): [`ServerSpec`],
+//!   [`FleetSpec`], [`Runtime`], [`Entrypoint`], [`ServerTransport`] (what
+//!   the server speaks; the prefix lets it be imported next to the gateway
+//!   client's `Transport`), [`Bridge`], [`Dependencies`], [`EnvVar`],
+//!   [`Healthcheck`], [`Probe`], [`RunAs`], [`Labels`], [`ImageRef`],
+//!   [`AptPackage`], [`InstallMode`], [`Resources`], [`RestartPolicy`],
+//!   [`GatewayService`].
+//! - Plan (output, `Serialize` + `Deserialize`): [`BuildPlan`], [`Stage`],
+//!   [`Step`], [`KeyValue`], [`HealthcheckStep`], [`SupportingFile`],
+//!   [`Endpoint`], [`EndpointTransport`] (what a gateway registers the
+//!   endpoint with), [`RuntimeEnv`]; [`FleetPlan`], [`ComposePlan`],
+//!   [`ComposeService`], [`ComposeEnv`], [`VolumeMount`],
+//!   [`ComposeNetwork`].
+//! - Rendering: [`Renderer`], [`GeneratedFiles`], [`GeneratedFile`],
+//!   [`templates`].
+//! - Names the generator owns in images and compose files: [`VENV_DIR`],
+//!   [`APP_DIR`], [`LAUNCHER_FILE`], [`GATEWAY_SERVICE`], [`COMPOSE_FILE`].
 //!
 //! # What the images look like
 //!
@@ -130,6 +158,7 @@
 
 mod error;
 mod fleet;
+mod layout;
 mod plan;
 mod render;
 mod spec;
@@ -137,17 +166,15 @@ pub mod templates;
 mod validate;
 
 pub use error::{Error, Result};
-pub use fleet::{
-    ComposeEnv, ComposeNetwork, ComposePlan, ComposeService, FleetPlan, GATEWAY_SERVICE,
-    VolumeMount,
-};
+pub use fleet::{ComposeEnv, ComposeNetwork, ComposePlan, ComposeService, FleetPlan, VolumeMount};
+pub use layout::{APP_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, VENV_DIR};
 pub use plan::{
-    APP_DIR, BuildPlan, Endpoint, HealthcheckStep, KeyValue, LAUNCHER_FILE, RuntimeEnv, Stage,
-    Step, SupportingFile, VENV_DIR,
+    BuildPlan, Endpoint, EndpointTransport, HealthcheckStep, KeyValue, RuntimeEnv, Stage, Step,
+    SupportingFile,
 };
 pub use render::{COMPOSE_FILE, GeneratedFile, GeneratedFiles, Renderer};
 pub use spec::{
     AptPackage, Bridge, DEFAULT_TRANSLATE_REQUIREMENT, Dependencies, Entrypoint, EnvVar, FleetSpec,
     GatewayService, Healthcheck, ImageRef, InstallMode, Labels, Probe, Resources, RestartPolicy,
-    RunAs, Runtime, ServerSpec, Transport,
+    RunAs, Runtime, ServerSpec, ServerTransport,
 };

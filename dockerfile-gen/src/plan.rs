@@ -1,44 +1,33 @@
 //! The build plan: plain data between a validated spec and rendered text.
 //!
 //! A plan lists stages and their steps in order, one step per Dockerfile
-//! instruction. It is `Serialize + Debug + PartialEq`, so it can be printed,
-//! stored, compared and snapshot-tested; templates only lay it out.
+//! instruction. It is `Serialize + Deserialize + Debug + PartialEq`, so it
+//! can be printed, stored, read back, compared and snapshot-tested;
+//! templates only lay it out.
 
-use serde::Serialize;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::layout::{
+    APP_DIR, BUILD_DIR, LAUNCHER_FILE, NODE_BRIDGE_DIR, TRANSLATE_SECRETS, VENDOR_DIR, VENV_DIR,
+    launcher_in_image, mcp_label, oci_label,
+};
 use crate::spec::{
     Bridge, Dependencies, Entrypoint, EnvVar, ImageRef, InstallMode, Probe, Runtime, ServerSpec,
-    Transport,
+    ServerTransport,
 };
-use crate::validate::{self, TRANSLATE_SECRETS};
+use crate::validate::{self, Valid};
 
-/// Where the virtual environment lives in both stages.
-pub const VENV_DIR: &str = "/opt/venv";
-/// Where sources are copied in the final image.
-pub const APP_DIR: &str = "/app";
-/// Where dependency manifests are copied in the builder stage.
-const BUILD_DIR: &str = "/build";
-/// Where an offline vendor directory is copied in the builder stage.
-const VENDOR_DIR: &str = "/tmp/vendor";
-/// Prefix of a pinned Node bridge installation.
-const NODE_BRIDGE_DIR: &str = "/opt/mcp-bridge";
-/// Where the FastMCP launcher is installed in the image.
-const LAUNCHER_IN_IMAGE: &str = "/opt/mcpfleet/launcher.py";
-/// File name of the FastMCP launcher in the build context.
-pub const LAUNCHER_FILE: &str = "mcpfleet_launcher.py";
 /// Endpoint path every stdio bridge serves.
 const BRIDGE_MCP_PATH: &str = "/mcp";
 /// Health path of the bridges that have one.
 const BRIDGE_HEALTH_PATH: &str = "/healthz";
-/// Label prefix for MCP metadata.
-const MCP_LABEL: &str = "dev.mcpfleet.mcp";
-/// Label key prefixes the generator writes; `labels.extra` may not use them.
-pub(crate) const GENERATED_LABEL_PREFIXES: &[&str] =
-    &["org.opencontainers.image.", "dev.mcpfleet."];
 
 /// Everything needed to write one server's build context.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BuildPlan {
     /// Server (and compose service) name.
@@ -62,7 +51,7 @@ pub struct BuildPlan {
 }
 
 /// One `FROM` and its steps.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Stage {
     /// Stage name (`builder`, `runtime`).
@@ -75,7 +64,7 @@ pub struct Stage {
 
 /// One Dockerfile instruction (or comment). Serialized with an
 /// `instruction` tag so templates can branch on it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "instruction", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Step {
@@ -156,7 +145,7 @@ impl Step {
 }
 
 /// A `key = value` pair (env var or label).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct KeyValue {
     /// Name.
@@ -176,7 +165,7 @@ impl KeyValue {
 }
 
 /// A health probe in exec form, shared by the Dockerfile and compose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HealthcheckStep {
     /// Program and arguments (no shell).
@@ -193,7 +182,7 @@ pub struct HealthcheckStep {
 
 /// A file written next to the Dockerfile, rendered from a named template
 /// with the [`BuildPlan`] as data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SupportingFile {
     /// Path relative to the build context.
@@ -203,15 +192,16 @@ pub struct SupportingFile {
 }
 
 /// The MCP endpoint a container serves, for registering it with a gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Endpoint {
     /// Container port.
     pub port: u16,
     /// Request path (`/mcp`, `/sse`).
     pub path: String,
-    /// Transport as ContextForge names it: `STREAMABLEHTTP` or `SSE`.
-    pub transport: String,
+    /// Transport to register the endpoint with (what the container serves,
+    /// which for a bridged stdio server is streamable HTTP).
+    pub transport: EndpointTransport,
 }
 
 impl Endpoint {
@@ -222,8 +212,50 @@ impl Endpoint {
     }
 }
 
+/// The transport a container serves its MCP endpoint with: what a gateway
+/// must register the endpoint with.
+///
+/// Serialized (and shown by [`EndpointTransport::as_str`] and `Display`) as
+/// ContextForge spells its gateway `transport` field: `STREAMABLEHTTP` or
+/// `SSE`. A stdio server is served by a bridge, so its endpoint is
+/// [`EndpointTransport::StreamableHttp`]; compare with
+/// [`crate::ServerTransport`], which says what the server itself speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+#[non_exhaustive]
+pub enum EndpointTransport {
+    /// Streamable HTTP (`STREAMABLEHTTP`).
+    StreamableHttp,
+    /// The legacy HTTP+SSE transport (`SSE`).
+    Sse,
+}
+
+impl EndpointTransport {
+    /// The wire spelling: `STREAMABLEHTTP` or `SSE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StreamableHttp => "STREAMABLEHTTP",
+            Self::Sse => "SSE",
+        }
+    }
+
+    /// Value of the `dev.mcpfleet.mcp.transport` image label.
+    fn label(self) -> &'static str {
+        match self {
+            Self::StreamableHttp => "streamable-http",
+            Self::Sse => "sse",
+        }
+    }
+}
+
+impl fmt::Display for EndpointTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A variable compose must supply at run time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RuntimeEnv {
     /// Variable name.
@@ -235,8 +267,13 @@ pub struct RuntimeEnv {
 impl BuildPlan {
     /// Validates `spec` and plans its image. Errors name the offending field.
     pub fn from_spec(spec: &ServerSpec) -> Result<Self> {
-        validate::server(spec, "")?;
-        Ok(Planner::new(spec).plan())
+        Ok(Self::from_validated(validate::server(spec, "")?))
+    }
+
+    /// Plans a spec that has already passed validation, without checking it
+    /// again ([`crate::FleetPlan::from_spec`] validates the whole fleet first).
+    pub(crate) fn from_validated(spec: Valid<'_, ServerSpec>) -> Self {
+        Planner::new(spec.spec()).plan()
     }
 
     /// The final stage (the image that runs).
@@ -256,7 +293,8 @@ impl BuildPlan {
     }
 }
 
-/// Computes a plan from a validated spec.
+/// Computes a plan from a validated spec (only [`BuildPlan::from_validated`]
+/// creates one).
 struct Planner<'a> {
     spec: &'a ServerSpec,
     is_python: bool,
@@ -279,7 +317,7 @@ impl<'a> Planner<'a> {
 
     fn bridge(&self) -> Option<&'a Bridge> {
         match &self.spec.transport {
-            Transport::Stdio { bridge } => Some(bridge),
+            ServerTransport::Stdio { bridge } => Some(bridge),
             _ => None,
         }
     }
@@ -505,9 +543,8 @@ impl<'a> Planner<'a> {
 
     fn labels(&self) -> Vec<KeyValue> {
         let spec = self.spec;
-        let oci = |field: &str| format!("org.opencontainers.image.{field}");
         let mut labels = vec![KeyValue::new(
-            oci("title"),
+            oci_label("title"),
             spec.labels
                 .title
                 .clone()
@@ -522,7 +559,7 @@ impl<'a> Planner<'a> {
             ("vendor", &spec.labels.vendor),
         ] {
             if let Some(value) = value {
-                labels.push(KeyValue::new(oci(field), value.clone()));
+                labels.push(KeyValue::new(oci_label(field), value.clone()));
             }
         }
         let base = spec.base_image.as_ref();
@@ -530,36 +567,35 @@ impl<'a> Planner<'a> {
             Some(image) => format!("{}:{}", image.name, image.tag),
             None => self.base.clone(),
         };
-        labels.push(KeyValue::new(oci("base.name"), base_name));
+        labels.push(KeyValue::new(oci_label("base.name"), base_name));
         if let Some(digest) = base.and_then(|image| image.digest.as_ref()) {
-            labels.push(KeyValue::new(oci("base.digest"), digest.clone()));
+            labels.push(KeyValue::new(oci_label("base.digest"), digest.clone()));
         }
         let endpoint = self.endpoint();
-        let mcp = |field: &str| format!("{MCP_LABEL}.{field}");
-        labels.push(KeyValue::new(mcp("server"), spec.name.clone()));
+        labels.push(KeyValue::new(mcp_label("server"), spec.name.clone()));
         labels.push(KeyValue::new(
-            mcp("transport"),
+            mcp_label("transport"),
+            endpoint.transport.label(),
+        ));
+        labels.push(KeyValue::new(
+            mcp_label("upstream-transport"),
             match spec.transport {
-                Transport::Sse { .. } => "sse",
+                ServerTransport::Stdio { .. } => "stdio",
+                ServerTransport::Sse { .. } => "sse",
                 _ => "streamable-http",
             },
         ));
         labels.push(KeyValue::new(
-            mcp("upstream-transport"),
-            match spec.transport {
-                Transport::Stdio { .. } => "stdio",
-                Transport::Sse { .. } => "sse",
-                _ => "streamable-http",
-            },
-        ));
-        labels.push(KeyValue::new(
-            mcp("bridge"),
+            mcp_label("bridge"),
             self.bridge().map_or("none", Bridge::slug),
         ));
-        labels.push(KeyValue::new(mcp("port"), endpoint.port.to_string()));
-        labels.push(KeyValue::new(mcp("path"), endpoint.path));
+        labels.push(KeyValue::new(mcp_label("port"), endpoint.port.to_string()));
+        labels.push(KeyValue::new(mcp_label("path"), endpoint.path));
         if !spec.labels.tools.is_empty() {
-            labels.push(KeyValue::new(mcp("tools"), spec.labels.tools.join(",")));
+            labels.push(KeyValue::new(
+                mcp_label("tools"),
+                spec.labels.tools.join(","),
+            ));
         }
         for (key, value) in &spec.labels.extra {
             labels.push(KeyValue::new(key.clone(), value.clone()));
@@ -590,7 +626,7 @@ impl<'a> Planner<'a> {
             }
             env.push(KeyValue::new("PATH", path));
         }
-        if !matches!(spec.transport, Transport::Stdio { .. }) {
+        if !matches!(spec.transport, ServerTransport::Stdio { .. }) {
             // Conventional variables a native HTTP server can bind with.
             env.push(KeyValue::new("HOST", "0.0.0.0"));
             env.push(KeyValue::new("PORT", spec.port.to_string()));
@@ -646,7 +682,7 @@ impl<'a> Planner<'a> {
         if let Some(Bridge::FastmcpLauncher { .. }) = self.bridge() {
             steps.push(Self::copy(
                 vec![LAUNCHER_FILE.to_owned()],
-                LAUNCHER_IN_IMAGE,
+                launcher_in_image(),
             ));
         }
         steps.push(Step::Workdir {
@@ -742,14 +778,19 @@ impl<'a> Planner<'a> {
 
     fn endpoint(&self) -> Endpoint {
         let (path, transport) = match &self.spec.transport {
-            Transport::StreamableHttp { path } => (path.clone(), "STREAMABLEHTTP"),
-            Transport::Sse { path } => (path.clone(), "SSE"),
-            Transport::Stdio { .. } => (BRIDGE_MCP_PATH.to_owned(), "STREAMABLEHTTP"),
+            ServerTransport::StreamableHttp { path } => {
+                (path.clone(), EndpointTransport::StreamableHttp)
+            }
+            ServerTransport::Sse { path } => (path.clone(), EndpointTransport::Sse),
+            ServerTransport::Stdio { .. } => (
+                BRIDGE_MCP_PATH.to_owned(),
+                EndpointTransport::StreamableHttp,
+            ),
         };
         Endpoint {
             port: self.spec.port,
             path,
-            transport: transport.to_owned(),
+            transport,
         }
     }
 
@@ -794,7 +835,7 @@ impl<'a> Planner<'a> {
                 argv
             }
             Some(Bridge::FastmcpLauncher { server_object }) => {
-                let mut argv = vec![self.python(), LAUNCHER_IN_IMAGE.to_owned()];
+                let mut argv = vec![self.python(), launcher_in_image()];
                 let args = match &self.spec.entrypoint {
                     Entrypoint::Script { path, args } => {
                         argv.extend(["--script".to_owned(), format!("{APP_DIR}/{path}")]);
@@ -921,4 +962,151 @@ fn join_words(argv: &[String]) -> String {
         .map(|word| quote(word))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{RESERVED_DIRS, RESERVED_ENV};
+    use crate::validate::SERVER_PASSES;
+
+    /// One spec per runtime × transport × bridge, with a user variable.
+    fn specs() -> Vec<ServerSpec> {
+        let requirements = Dependencies::Requirements {
+            path: "requirements.txt".into(),
+            require_hashes: false,
+        };
+        let npm = Dependencies::Npm {
+            manifest: "package.json".into(),
+            lockfile: "package-lock.json".into(),
+        };
+        let python = |transport| {
+            let mut spec = ServerSpec::new(
+                "py",
+                Runtime::python("3.12"),
+                Entrypoint::script("server.py"),
+                transport,
+            );
+            spec.dependencies = requirements.clone();
+            spec.env.push(EnvVar::with_default("GREETING", "hi"));
+            spec
+        };
+        let node = |transport| {
+            let mut spec = ServerSpec::new(
+                "js",
+                Runtime::node("22"),
+                Entrypoint::script("index.js"),
+                transport,
+            );
+            spec.dependencies = npm.clone();
+            spec.env.push(EnvVar::secret("TOKEN"));
+            spec
+        };
+        let mut offline = node(ServerTransport::Stdio {
+            bridge: Bridge::Supergateway {
+                version: Some("3.4.0".into()),
+            },
+        });
+        offline.install = InstallMode::Offline {
+            vendor_dir: "npm-cache".into(),
+        };
+        vec![
+            python(ServerTransport::Stdio {
+                bridge: Bridge::contextforge_translate(),
+            }),
+            python(ServerTransport::Stdio {
+                bridge: Bridge::fastmcp_launcher(),
+            }),
+            python(ServerTransport::StreamableHttp {
+                path: "/mcp".into(),
+            }),
+            python(ServerTransport::Sse {
+                path: "/sse".into(),
+            }),
+            node(ServerTransport::Stdio {
+                bridge: Bridge::Supergateway { version: None },
+            }),
+            offline,
+        ]
+    }
+
+    #[test]
+    fn every_variable_the_planner_sets_is_reserved() {
+        for spec in specs() {
+            let plan = BuildPlan::from_spec(&spec).unwrap();
+            for step in plan.stages.iter().flat_map(|stage| &stage.steps) {
+                let Step::Env { vars } = step else { continue };
+                for var in vars {
+                    let from_spec = spec.env.iter().any(|v| v.name == var.key);
+                    assert!(
+                        from_spec || RESERVED_ENV.contains(&var.key.as_str()),
+                        "{}: `{}` is set by the planner but not reserved",
+                        spec.name,
+                        var.key
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runtime_copies_outside_the_app_go_to_reserved_dirs() {
+        for spec in specs() {
+            let plan = BuildPlan::from_spec(&spec).unwrap();
+            let runtime = plan.runtime_stage().unwrap();
+            for step in &runtime.steps {
+                let Step::Copy { dest, .. } = step else {
+                    continue;
+                };
+                assert!(
+                    dest.starts_with(&format!("{APP_DIR}/"))
+                        || RESERVED_DIRS
+                            .iter()
+                            .any(|dir| dest == dir || dest.starts_with(&format!("{dir}/"))),
+                    "{}: copies to {dest}",
+                    spec.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn from_spec_validates_once() {
+        for spec in specs() {
+            SERVER_PASSES.with(|passes| passes.set(0));
+            BuildPlan::from_spec(&spec).unwrap();
+            assert_eq!(SERVER_PASSES.with(std::cell::Cell::get), 1, "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn endpoint_transport_spells_as_contextforge_does() {
+        for (transport, text) in [
+            (EndpointTransport::StreamableHttp, "STREAMABLEHTTP"),
+            (EndpointTransport::Sse, "SSE"),
+        ] {
+            assert_eq!(transport.as_str(), text);
+            assert_eq!(transport.to_string(), text);
+            let json = serde_json::to_string(&transport).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            let back: EndpointTransport = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, transport);
+        }
+        let transports: Vec<EndpointTransport> = specs()
+            .iter()
+            .map(|spec| BuildPlan::from_spec(spec).unwrap().endpoint.transport)
+            .collect();
+        use EndpointTransport::{Sse, StreamableHttp};
+        assert_eq!(
+            transports,
+            [
+                StreamableHttp,
+                StreamableHttp,
+                StreamableHttp,
+                Sse,
+                StreamableHttp,
+                StreamableHttp
+            ]
+        );
+    }
 }

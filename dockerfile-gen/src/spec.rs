@@ -30,7 +30,7 @@ pub struct ServerSpec {
     /// What the container runs.
     pub entrypoint: Entrypoint,
     /// How the server speaks MCP, and the bridge for stdio servers.
-    pub transport: Transport,
+    pub transport: ServerTransport,
     /// Dependency manifest, installed in a builder stage before any source
     /// is copied.
     #[serde(default)]
@@ -87,7 +87,7 @@ impl ServerSpec {
         name: impl Into<String>,
         runtime: Runtime,
         entrypoint: Entrypoint,
-        transport: Transport,
+        transport: ServerTransport,
     ) -> Self {
         Self {
             name: name.into(),
@@ -207,11 +207,14 @@ impl Entrypoint {
     }
 }
 
-/// How the server speaks MCP.
+/// How the server itself speaks MCP, and the bridge for stdio servers.
+///
+/// A gateway registers the container's endpoint, which for a bridged stdio
+/// server is streamable HTTP (the plan's `endpoint.transport`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
-pub enum Transport {
+pub enum ServerTransport {
     /// The server serves streamable HTTP itself, on `0.0.0.0:<port>` (the
     /// image sets `HOST=0.0.0.0` and `PORT` for servers that read them).
     ///
@@ -219,7 +222,7 @@ pub enum Transport {
     /// that builds `FastMCP("name")` without passing `host=` stays on
     /// 127.0.0.1 and, behind its DNS-rebinding protection, answers 421 to
     /// the `Host: <service>:<port>` header a gateway sends. For such a
-    /// script use [`Transport::Stdio`] with [`Bridge::fastmcp_launcher`],
+    /// script use [`ServerTransport::Stdio`] with [`Bridge::fastmcp_launcher`],
     /// which sets the host and the allowed Host headers itself.
     StreamableHttp {
         /// Endpoint path.
@@ -227,7 +230,7 @@ pub enum Transport {
         path: String,
     },
     /// The server serves the legacy HTTP+SSE transport itself (the same
-    /// host caveat as [`Transport::StreamableHttp`] applies).
+    /// host caveat as [`ServerTransport::StreamableHttp`] applies).
     Sse {
         /// Endpoint path of the event stream.
         #[serde(default = "default_sse_path")]

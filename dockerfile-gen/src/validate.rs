@@ -8,36 +8,14 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use crate::error::{Error, Result};
+use crate::layout::{
+    GATEWAY_SERVICE, GENERATED_LABEL_PREFIXES, RESERVED_DIRS, RESERVED_ENV, TMPFS_DIR,
+    TRANSLATE_SECRETS, gateway_volume, is_gateway_owned_env, volume_name,
+};
 use crate::spec::{
     AptPackage, Bridge, Dependencies, Entrypoint, EnvVar, FleetSpec, GatewayService, Healthcheck,
-    ImageRef, InstallMode, Labels, Probe, Resources, RunAs, Runtime, ServerSpec, Transport,
+    ImageRef, InstallMode, Labels, Probe, Resources, RunAs, Runtime, ServerSpec, ServerTransport,
 };
-
-/// Environment variables the generated images or compose file set
-/// themselves; a spec may not redefine them.
-pub(crate) const RESERVED_ENV: &[&str] = &[
-    "PATH",
-    "HOME",
-    "HOST",
-    "PORT",
-    "VIRTUAL_ENV",
-    "PYTHONDONTWRITEBYTECODE",
-    "PYTHONUNBUFFERED",
-    "PIP_DISABLE_PIP_VERSION_CHECK",
-    "NODE_ENV",
-];
-
-/// Secrets `mcpgateway.translate` refuses to start without (it imports the
-/// gateway's config module, which validates them).
-pub(crate) const TRANSLATE_SECRETS: &[&str] = &[
-    "JWT_SECRET_KEY",
-    "AUTH_ENCRYPTION_SECRET",
-    "PLATFORM_ADMIN_PASSWORD",
-    "DEFAULT_USER_PASSWORD",
-];
-
-/// Absolute paths the generator owns.
-const RESERVED_DIRS: &[&str] = &["/opt/venv", "/opt/mcp-bridge", "/opt/mcpfleet", "/build"];
 
 /// Joins a field path: `at("servers[1]", "env")` is `servers[1].env`.
 pub(crate) fn at(prefix: &str, field: &str) -> String {
@@ -52,8 +30,40 @@ fn idx(field: &str, i: usize) -> String {
     format!("{field}[{i}]")
 }
 
+/// A spec that passed validation.
+///
+/// Only [`server`] and [`fleet`] create one, and the planners take one
+/// instead of a bare spec: nothing is planned unchecked, and a fleet's
+/// servers, checked once by [`fleet`], are planned from
+/// [`Valid::servers`] without a second pass.
+#[derive(Debug)]
+pub(crate) struct Valid<'a, T>(&'a T);
+
+impl<'a, T> Valid<'a, T> {
+    /// The validated spec.
+    pub(crate) fn spec(&self) -> &'a T {
+        self.0
+    }
+}
+
+impl<'a> Valid<'a, FleetSpec> {
+    /// Every server of the fleet, already validated by [`fleet`].
+    pub(crate) fn servers(&self) -> impl Iterator<Item = Valid<'a, ServerSpec>> + use<'a> {
+        self.0.servers.iter().map(Valid)
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times [`server`] ran on this thread; tests use it to check
+    /// that every path validates each server exactly once.
+    pub(crate) static SERVER_PASSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Validates one server; `prefix` is its path inside a fleet (empty alone).
-pub(crate) fn server(spec: &ServerSpec, prefix: &str) -> Result<()> {
+pub(crate) fn server<'a>(spec: &'a ServerSpec, prefix: &str) -> Result<Valid<'a, ServerSpec>> {
+    #[cfg(test)]
+    SERVER_PASSES.with(|passes| passes.set(passes.get() + 1));
     dns_label(&at(prefix, "name"), &spec.name)?;
     let is_python = runtime(spec, prefix)?;
     entrypoint(spec, prefix, is_python)?;
@@ -61,7 +71,7 @@ pub(crate) fn server(spec: &ServerSpec, prefix: &str) -> Result<()> {
     dependencies(spec, prefix, is_python)?;
     sources(spec, prefix)?;
     env_vars(&at(prefix, "env"), &spec.env)?;
-    if let Transport::Stdio {
+    if let ServerTransport::Stdio {
         bridge: Bridge::ContextforgeTranslate { .. },
     } = &spec.transport
     {
@@ -91,11 +101,11 @@ pub(crate) fn server(spec: &ServerSpec, prefix: &str) -> Result<()> {
     }
     writable_paths(&at(prefix, "writable_paths"), &spec.writable_paths)?;
     resources(&at(prefix, "resources"), &spec.resources)?;
-    Ok(())
+    Ok(Valid(spec))
 }
 
-/// Validates a fleet and every server in it.
-pub(crate) fn fleet(spec: &FleetSpec) -> Result<()> {
+/// Validates a fleet and every server in it (each exactly once).
+pub(crate) fn fleet(spec: &FleetSpec) -> Result<Valid<'_, FleetSpec>> {
     dns_label("name", &spec.name)?;
     if spec.servers.is_empty() {
         return Err(Error::invalid("servers", "must list at least one server"));
@@ -117,10 +127,10 @@ pub(crate) fn fleet(spec: &FleetSpec) -> Result<()> {
                 ),
             ));
         }
-        if spec.gateway.is_some() && server_spec.name == crate::fleet::GATEWAY_SERVICE {
+        if spec.gateway.is_some() && server_spec.name == GATEWAY_SERVICE {
             return Err(Error::invalid(
                 at(&prefix, "name"),
-                "is `gateway`, the name of the gateway service; pick another",
+                format!("is `{GATEWAY_SERVICE}`, the name of the gateway service; pick another"),
             ));
         }
         seen.push(&server_spec.name);
@@ -128,7 +138,8 @@ pub(crate) fn fleet(spec: &FleetSpec) -> Result<()> {
     if let Some(gateway) = &spec.gateway {
         gateway_service("gateway", gateway)?;
     }
-    distinct_volumes(spec)
+    distinct_volumes(spec)?;
+    Ok(Valid(spec))
 }
 
 /// Two writable paths must not end up on one compose volume (their data
@@ -136,12 +147,12 @@ pub(crate) fn fleet(spec: &FleetSpec) -> Result<()> {
 fn distinct_volumes(spec: &FleetSpec) -> Result<()> {
     let mut owners: Vec<(String, String)> = Vec::new();
     if spec.gateway.is_some() {
-        owners.push((crate::fleet::gateway_volume(), "gateway".to_owned()));
+        owners.push((gateway_volume(), "gateway".to_owned()));
     }
     for (i, server_spec) in spec.servers.iter().enumerate() {
         for (j, path) in server_spec.writable_paths.iter().enumerate() {
             let field = idx(&at(&idx("servers", i), "writable_paths"), j);
-            let volume = crate::fleet::volume_name(&server_spec.name, path);
+            let volume = volume_name(&server_spec.name, path);
             if let Some((_, first)) = owners.iter().find(|(name, _)| *name == volume) {
                 return Err(Error::invalid(
                     field,
@@ -174,7 +185,7 @@ fn gateway_service(prefix: &str, gateway: &GatewayService) -> Result<()> {
     }
     env_vars(&at(prefix, "env"), &gateway.env)?;
     for (i, var) in gateway.env.iter().enumerate() {
-        if crate::fleet::GATEWAY_OWNED_ENV.contains(&var.name.as_str()) {
+        if is_gateway_owned_env(&var.name) {
             return Err(Error::invalid(
                 at(prefix, &format!("env[{i}].name")),
                 format!(
@@ -212,7 +223,7 @@ fn runtime(spec: &ServerSpec, prefix: &str) -> Result<bool> {
 fn entrypoint(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
     // A stdio command is handed to a bridge that splits it into words again,
     // so quotes and shell syntax there would change its meaning.
-    let bridged = matches!(spec.transport, Transport::Stdio { .. });
+    let bridged = matches!(spec.transport, ServerTransport::Stdio { .. });
     match &spec.entrypoint {
         Entrypoint::Script { path, args } => {
             rel_path(&at(prefix, "entrypoint.path"), path)?;
@@ -242,10 +253,10 @@ fn entrypoint(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
 fn transport(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
     let field = at(prefix, "transport");
     match &spec.transport {
-        Transport::StreamableHttp { path } | Transport::Sse { path } => {
+        ServerTransport::StreamableHttp { path } | ServerTransport::Sse { path } => {
             url_path(&at(&field, "path"), path)
         }
-        Transport::Stdio { bridge } => {
+        ServerTransport::Stdio { bridge } => {
             let field = at(&field, "bridge");
             match bridge {
                 Bridge::ContextforgeTranslate { requirement } => {
@@ -550,7 +561,7 @@ fn labels(field: &str, labels: &Labels) -> Result<()> {
                 "must be a reverse-DNS label key (lower-case letters, digits, `.` and `-`)",
             ));
         }
-        if crate::plan::GENERATED_LABEL_PREFIXES
+        if GENERATED_LABEL_PREFIXES
             .iter()
             .any(|prefix| key.starts_with(prefix))
         {
@@ -666,10 +677,10 @@ fn writable_paths(field: &str, paths: &[String]) -> Result<()> {
     for (i, path) in paths.iter().enumerate() {
         let item = idx(field, i);
         abs_path(&item, path)?;
-        if path == "/tmp" {
+        if path == TMPFS_DIR {
             return Err(Error::invalid(
                 item,
-                "is /tmp, which is already writable (a tmpfs)",
+                format!("is {TMPFS_DIR}, which is already writable (a tmpfs)"),
             ));
         }
         if RESERVED_DIRS

@@ -8,7 +8,7 @@ mod common;
 
 use mcpfleet_dockerfile_gen::{
     AptPackage, Bridge, Dependencies, Entrypoint, EnvVar, ImageRef, InstallMode, Probe, Runtime,
-    ServerSpec, Transport,
+    ServerSpec, ServerTransport,
 };
 use proptest::prelude::*;
 
@@ -97,19 +97,19 @@ fn spec_strategy() -> impl Strategy<Value = ServerSpec> {
                     args: args.iter().map(|a| format!("--{a}")).collect(),
                 };
                 let transport = match (is_python, transport) {
-                    (_, 0) => Transport::StreamableHttp {
+                    (_, 0) => ServerTransport::StreamableHttp {
                         path: "/mcp".into(),
                     },
-                    (true, 1) => Transport::Stdio {
+                    (true, 1) => ServerTransport::Stdio {
                         bridge: Bridge::contextforge_translate(),
                     },
-                    (true, _) => Transport::Stdio {
+                    (true, _) => ServerTransport::Stdio {
                         bridge: Bridge::fastmcp_launcher(),
                     },
-                    (false, 1) => Transport::Sse {
+                    (false, 1) => ServerTransport::Sse {
                         path: "/sse".into(),
                     },
-                    (false, _) => Transport::Stdio {
+                    (false, _) => ServerTransport::Stdio {
                         bridge: Bridge::Supergateway {
                             version: Some("3.4.3".into()),
                         },
@@ -123,7 +123,7 @@ fn spec_strategy() -> impl Strategy<Value = ServerSpec> {
                         path: "requirements.txt".into(),
                         require_hashes: hashes,
                     },
-                    (false, 0) if !matches!(transport, Transport::Stdio { .. }) => {
+                    (false, 0) if !matches!(transport, ServerTransport::Stdio { .. }) => {
                         Dependencies::None
                     }
                     (false, _) => Dependencies::Npm {

@@ -7,7 +7,9 @@ mod common;
 
 use std::process::Command;
 
-use mcpfleet_dockerfile_gen::{BuildPlan, Renderer, ServerSpec, Step};
+use mcpfleet_dockerfile_gen::{
+    BuildPlan, EndpointTransport, FleetPlan, Renderer, ServerSpec, Step,
+};
 
 fn copies_from_context(steps: &[Step]) -> Vec<String> {
     steps
@@ -175,7 +177,7 @@ fn bridges_listen_on_all_interfaces_and_endpoints_use_service_names() {
     let dockerfile = files.get("Dockerfile").unwrap();
     assert!(dockerfile.contains(r#""--stdio", "/opt/venv/bin/python /app/stdio_server.py", "--expose-streamable-http", "--host", "0.0.0.0""#));
     assert_eq!(plan.endpoint.url("shout"), "http://shout:8000/mcp");
-    assert_eq!(plan.endpoint.transport, "STREAMABLEHTTP");
+    assert_eq!(plan.endpoint.transport, EndpointTransport::StreamableHttp);
     let names: Vec<&str> = plan.runtime_env.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(
         names,
@@ -211,12 +213,13 @@ fn bridges_listen_on_all_interfaces_and_endpoints_use_service_names() {
 #[test]
 fn sse_servers_register_as_sse() {
     let mut spec = common::server_spec("python-http");
-    spec.transport = mcpfleet_dockerfile_gen::Transport::Sse {
+    spec.transport = mcpfleet_dockerfile_gen::ServerTransport::Sse {
         path: "/sse".into(),
     };
     let plan = BuildPlan::from_spec(&spec).unwrap();
     assert_eq!(plan.endpoint.url("notes"), "http://notes:8000/sse");
-    assert_eq!(plan.endpoint.transport, "SSE");
+    assert_eq!(plan.endpoint.transport, EndpointTransport::Sse);
+    assert_eq!(plan.endpoint.transport.as_str(), "SSE");
 }
 
 #[test]
@@ -243,12 +246,12 @@ fn users_can_override_and_add_templates() {
     renderer
         .register_template(
             "README",
-            "# {{server}}\nserves {{endpoint.path}} on {{endpoint.port}}\n",
+            "# {{server}}\nserves {{endpoint.path}} on {{endpoint.port}} over {{endpoint.transport}}\n",
         )
         .unwrap();
     assert_eq!(
         renderer.render_template("README", &plan).unwrap(),
-        "# utils\nserves /mcp on 8000\n"
+        "# utils\nserves /mcp on 8000 over STREAMABLEHTTP\n"
     );
     renderer
         .register_template(
@@ -273,4 +276,24 @@ fn specs_round_trip_through_json() {
         let back: ServerSpec = serde_json::from_str(&json).unwrap();
         assert_eq!(back, spec, "{variant}");
     }
+}
+
+#[test]
+fn plans_round_trip_through_json() {
+    for variant in common::VARIANTS {
+        let plan = BuildPlan::from_spec(&common::server_spec(variant)).unwrap();
+        let json = serde_json::to_string(&plan).unwrap();
+        let back: BuildPlan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, plan, "{variant}");
+    }
+    let (plan, _) = common::fleet();
+    let json = serde_json::to_string(&plan).unwrap();
+    let back: FleetPlan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, plan);
+    // A plan read back renders the same files.
+    let renderer = Renderer::new().unwrap();
+    assert_eq!(
+        renderer.render_fleet(&back).unwrap(),
+        renderer.render_fleet(&plan).unwrap()
+    );
 }

@@ -6,7 +6,7 @@ mod common;
 
 use mcpfleet_dockerfile_gen::{
     AptPackage, Bridge, BuildPlan, Dependencies, Entrypoint, EnvVar, Error, FleetPlan, FleetSpec,
-    GatewayService, ImageRef, InstallMode, Runtime, ServerSpec, Transport,
+    GatewayService, ImageRef, InstallMode, Runtime, ServerSpec, ServerTransport,
 };
 
 fn base() -> ServerSpec {
@@ -250,7 +250,7 @@ fn root_and_unpinned_packages_are_rejected() {
     );
     check(
         |s| {
-            s.transport = Transport::Stdio {
+            s.transport = ServerTransport::Stdio {
                 bridge: Bridge::ContextforgeTranslate {
                     requirement: Some("mcp-contextforge-gateway>=1".into()),
                 },
@@ -265,7 +265,7 @@ fn root_and_unpinned_packages_are_rejected() {
 fn bridges_must_fit_the_runtime() {
     check(
         |s| {
-            s.transport = Transport::Stdio {
+            s.transport = ServerTransport::Stdio {
                 bridge: Bridge::Supergateway { version: None },
             }
         },
@@ -273,7 +273,7 @@ fn bridges_must_fit_the_runtime() {
         "node",
     );
     let mut node = common::server_spec("node-stdio");
-    node.transport = Transport::Stdio {
+    node.transport = ServerTransport::Stdio {
         bridge: Bridge::contextforge_translate(),
     };
     let err = BuildPlan::from_spec(&node).unwrap_err();
@@ -281,7 +281,7 @@ fn bridges_must_fit_the_runtime() {
     check(
         |s| {
             s.runtime = Runtime::node("22");
-            s.transport = Transport::StreamableHttp {
+            s.transport = ServerTransport::StreamableHttp {
                 path: "/mcp".into(),
             };
         },
@@ -290,7 +290,7 @@ fn bridges_must_fit_the_runtime() {
     );
     check(
         |s| {
-            s.transport = Transport::Stdio {
+            s.transport = ServerTransport::Stdio {
                 bridge: Bridge::fastmcp_launcher(),
             };
             s.dependencies = Dependencies::None;
@@ -406,7 +406,7 @@ fn translate_without_any_source_of_mcpgateway_is_rejected() {
     // Neither the bridge nor a manifest would install mcpgateway: the image could never start.
     check(
         |s| {
-            s.transport = Transport::Stdio {
+            s.transport = ServerTransport::Stdio {
                 bridge: Bridge::ContextforgeTranslate { requirement: None },
             };
             s.dependencies = Dependencies::None;
@@ -416,7 +416,7 @@ fn translate_without_any_source_of_mcpgateway_is_rejected() {
     );
     // A manifest that provides it is fine.
     let mut spec = base();
-    spec.transport = Transport::Stdio {
+    spec.transport = ServerTransport::Stdio {
         bridge: Bridge::ContextforgeTranslate { requirement: None },
     };
     BuildPlan::from_spec(&spec).unwrap();

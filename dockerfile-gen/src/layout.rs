@@ -1,0 +1,161 @@
+//! Every name the generator owns: directories in the image, variables it
+//! sets, secrets its bridges and the gateway need, label prefixes, the
+//! gateway's service name and how compose volumes are named.
+//!
+//! Validation reserves these names and the planners write them, so each is
+//! defined once, here. The module imports nothing from the crate, which keeps
+//! the module graph acyclic: `spec`, `layout` ← `validate` ← `plan` ←
+//! `fleet` ← `render`.
+
+// ---- directories in the image -----------------------------------------------
+
+/// Where the virtual environment lives in both stages.
+pub const VENV_DIR: &str = "/opt/venv";
+/// Where sources are copied in the final image.
+pub const APP_DIR: &str = "/app";
+/// Where dependency manifests are copied in the builder stage.
+pub(crate) const BUILD_DIR: &str = "/build";
+/// Where an offline vendor directory is copied in the builder stage (which
+/// never runs as a container, so it is not reserved).
+pub(crate) const VENDOR_DIR: &str = "/tmp/vendor";
+/// Prefix of a pinned Node bridge installation.
+pub(crate) const NODE_BRIDGE_DIR: &str = "/opt/mcp-bridge";
+/// Directory of the generator's own files in the image (the FastMCP launcher).
+pub(crate) const LAUNCHER_DIR: &str = "/opt/mcpfleet";
+/// File name of the FastMCP launcher in the build context.
+pub const LAUNCHER_FILE: &str = "mcpfleet_launcher.py";
+/// The tmpfs every compose service gets; writable already, so a spec may
+/// not ask for it as a writable path.
+pub(crate) const TMPFS_DIR: &str = "/tmp";
+
+/// Absolute directories the generator owns in the final image; writable
+/// paths may be neither these nor below them.
+pub(crate) const RESERVED_DIRS: &[&str] = &[VENV_DIR, NODE_BRIDGE_DIR, LAUNCHER_DIR, BUILD_DIR];
+
+/// Where the FastMCP launcher is installed in the image.
+pub(crate) fn launcher_in_image() -> String {
+    format!("{LAUNCHER_DIR}/launcher.py")
+}
+
+// ---- environment --------------------------------------------------------------
+
+/// Environment variables the generated images set (or, for `HOME`, fix
+/// through the account they create); a spec may not redefine them. A unit
+/// test in `plan` checks that every variable the planner writes is listed.
+pub(crate) const RESERVED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "HOST",
+    "PORT",
+    "VIRTUAL_ENV",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+    "NODE_ENV",
+];
+
+/// Secrets `mcpgateway.translate` refuses to start without (it imports the
+/// gateway's config module, which validates them).
+pub(crate) const TRANSLATE_SECRETS: &[&str] = &[
+    "JWT_SECRET_KEY",
+    "AUTH_ENCRYPTION_SECRET",
+    "PLATFORM_ADMIN_PASSWORD",
+    "DEFAULT_USER_PASSWORD",
+];
+
+// ---- the gateway service ------------------------------------------------------
+
+/// Compose service name of the gateway.
+pub const GATEWAY_SERVICE: &str = "gateway";
+
+/// Non-secret gateway variables the generator sets (a unit test in `fleet`
+/// checks the compose service sets exactly these).
+pub(crate) const GATEWAY_SETTINGS: &[&str] = &[
+    "HOST",
+    "PORT",
+    "MCG_HOST",
+    "MCG_PORT",
+    "DATABASE_URL",
+    "SSRF_ALLOW_PRIVATE_NETWORKS",
+];
+
+/// Secrets the gateway refuses to start without; compose requires them from
+/// the deployer's environment.
+pub(crate) const GATEWAY_SECRETS: &[&str] = &[
+    "JWT_SECRET_KEY",
+    "AUTH_ENCRYPTION_SECRET",
+    "PLATFORM_ADMIN_EMAIL",
+    "PLATFORM_ADMIN_PASSWORD",
+    "DEFAULT_USER_PASSWORD",
+];
+
+/// Whether the generator sets `name` for the gateway service (a setting or
+/// a secret), so the spec may not.
+pub(crate) fn is_gateway_owned_env(name: &str) -> bool {
+    GATEWAY_SETTINGS.contains(&name) || GATEWAY_SECRETS.contains(&name)
+}
+
+// ---- labels ---------------------------------------------------------------------
+
+/// Prefix of the OCI annotation labels.
+const OCI_LABEL_PREFIX: &str = "org.opencontainers.image.";
+/// Prefix of the generator's own labels.
+const MCPFLEET_LABEL_PREFIX: &str = "dev.mcpfleet.";
+
+/// Label key prefixes the generator writes; `labels.extra` may not use them.
+pub(crate) const GENERATED_LABEL_PREFIXES: &[&str] = &[OCI_LABEL_PREFIX, MCPFLEET_LABEL_PREFIX];
+
+/// `org.opencontainers.image.<field>`.
+pub(crate) fn oci_label(field: &str) -> String {
+    format!("{OCI_LABEL_PREFIX}{field}")
+}
+
+/// `dev.mcpfleet.mcp.<field>`: MCP metadata about the server.
+pub(crate) fn mcp_label(field: &str) -> String {
+    format!("{MCPFLEET_LABEL_PREFIX}mcp.{field}")
+}
+
+// ---- compose volumes ------------------------------------------------------------
+
+/// The named volume for `path` of `service`: readable, but not one-to-one
+/// (`/data/x` and `/data-x` give the same name), so validation rejects specs
+/// where two mounts would share one.
+pub(crate) fn volume_name(service: &str, path: &str) -> String {
+    format!("{service}{}", path.replace(['/', '.', '_', '@', '+'], "-"))
+}
+
+/// The gateway's own data volume.
+pub(crate) fn gateway_volume() -> String {
+    format!("{GATEWAY_SERVICE}-data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_launcher_lives_in_a_reserved_directory() {
+        assert!(RESERVED_DIRS.contains(&LAUNCHER_DIR));
+        assert_eq!(launcher_in_image(), "/opt/mcpfleet/launcher.py");
+    }
+
+    #[test]
+    fn generated_labels_use_the_reserved_prefixes() {
+        for key in [oci_label("title"), mcp_label("server")] {
+            assert!(
+                GENERATED_LABEL_PREFIXES
+                    .iter()
+                    .any(|prefix| key.starts_with(prefix)),
+                "{key}"
+            );
+        }
+        assert_eq!(mcp_label("port"), "dev.mcpfleet.mcp.port");
+    }
+
+    #[test]
+    fn translate_secrets_are_gateway_secrets() {
+        for name in TRANSLATE_SECRETS {
+            assert!(GATEWAY_SECRETS.contains(name), "{name}");
+        }
+    }
+}
