@@ -199,10 +199,10 @@ pub use pagination::{ListBuilder, Page};
 pub use retry::RetryPolicy;
 pub use types::{
     AppInfo, AuthHeader, AuthType, AvailablePermissions, Content, Extra, GatewayCreate,
-    GatewayRead, GatewayUpdate, Health, RefreshReport, Role, RoleAssignment, RpcTool, Sensitive,
-    ServerCreate, ServerRead, ServerUpdate, Session, StateChange, StatusMessage, Tag, TokenCreate,
-    TokenCreated, TokenInfo, TokenList, TokenScope, ToolRead, ToolResult, Transport, User,
-    VersionInfo, Visibility,
+    GatewayRead, GatewayUpdate, Health, RefreshReport, RoleAssignmentRead, RoleRead, RpcTool,
+    Sensitive, ServerCreate, ServerRead, ServerUpdate, Session, StateChange, StatusMessage, Tag,
+    TokenCreate, TokenCreated, TokenInfo, TokenList, TokenScopeRequest, ToolRead, ToolResult,
+    Transport, User, VersionInfo, Visibility,
 };
 
 /// Re-exported so callers can hold tokens the way this crate does without adding `secrecy` themselves.

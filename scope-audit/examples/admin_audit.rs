@@ -12,8 +12,22 @@
 //! token's owner is assumed to be the platform admin, since roles live in the gateway's database.
 
 use mcpfleet_scope_audit::{
-    BearerToken, Catalogue, FLEET_PLAN, Grant, TeamsClaim, TokenClaims, UserClaim, UserRoles,
+    BearerToken, Catalogue, Grant, TeamsClaim, TokenClaims, UserClaim, UserRoles,
 };
+
+/// What registering a fleet does: register, list, read back and refresh upstreams, list their tools, build a
+/// virtual server and call tools through `/rpc` and MCP (`mcpfleet-registry` derives this list from its plan).
+const FLEET_PLAN: [&str; 9] = [
+    "gateways.create",
+    "gateways.list",
+    "gateways.get",
+    "gateways.refresh_tools",
+    "tools.list",
+    "servers.create",
+    "servers.get",
+    "tools.call_rpc",
+    "tools.call_mcp",
+];
 
 fn main() -> Result<(), mcpfleet_scope_audit::Error> {
     let claims = match std::env::var("MCPGATEWAY_BEARER_TOKEN") {

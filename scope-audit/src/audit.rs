@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::{Access, Catalogue, Operation, minimal_request};
+use crate::catalogue::{Access, Catalogue, OperationRule, minimal_request};
 use crate::error::Result;
 use crate::grant::{Blocker, Grant};
 use crate::permission::{PermissionSet, TokenScope};
@@ -165,7 +165,7 @@ pub struct UnscopedOperation {
 
 /// The scope part of `POST /v1/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct TokenRequestScope {
+pub struct TokenRecipeScope {
     /// Bind the token to one virtual server.
     pub server_id: Option<String>,
     /// The permission list. Never empty in a recipe: empty means unrestricted.
@@ -174,7 +174,7 @@ pub struct TokenRequestScope {
 
 /// A ready-to-send `POST /v1/tokens` body (send it with a session or admin JWT; API tokens cannot create tokens).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct TokenRequest {
+pub struct TokenRecipe {
     /// 1–255 characters, unique per user and team.
     pub name: String,
     /// Free text.
@@ -182,14 +182,14 @@ pub struct TokenRequest {
     /// Mandatory while the gateway requires token expiry (the default).
     pub expires_in_days: u32,
     /// Permission cap and server binding.
-    pub scope: TokenRequestScope,
+    pub scope: TokenRecipeScope,
     /// The team the token acts in. Without it a non-admin gets their personal team, whose roles do not count
     /// for `tools.execute` on `/rpc`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
 }
 
-impl TokenRequest {
+impl TokenRecipe {
     /// Sets the name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
@@ -223,7 +223,7 @@ impl TokenRequest {
 
 /// A ready-to-send `POST /v1/rbac/roles` body: a global custom role granting what the operations need in layer 2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RoleRequest {
+pub struct RoleRecipe {
     /// Role name.
     pub name: String,
     /// Free text.
@@ -237,16 +237,18 @@ pub struct RoleRequest {
 /// The minimal grant for a list of operations.
 ///
 /// ```
-/// use mcpfleet_scope_audit::{Catalogue, FLEET_PLAN};
+/// use mcpfleet_scope_audit::Catalogue;
 ///
-/// let recipe = Catalogue::contextforge_1_1_0().least_privilege(FLEET_PLAN)?;
+/// let registration = ["gateways.create", "gateways.list", "gateways.get", "gateways.refresh_tools", "tools.list",
+///                     "servers.create", "servers.get", "tools.call_rpc", "tools.call_mcp"];
+/// let recipe = Catalogue::contextforge_1_1_0().least_privilege(registration)?;
 /// assert_eq!(
 ///     recipe.request.to_strings(),
 ///     ["gateways.create", "gateways.read", "gateways.update", "servers.create", "servers.read", "tools.execute",
 ///      "tools.read"],
 /// );
 /// assert!(recipe.issued_scope.contains_str("servers.use")); // added by the gateway
-/// let body = recipe.token_request.unwrap().name("fleet-ci").to_json();
+/// let body = recipe.token.unwrap().name("fleet-ci").to_json();
 /// assert_eq!(body["scope"]["permissions"][0], "gateways.create");
 /// # Ok::<(), mcpfleet_scope_audit::Error>(())
 /// ```
@@ -262,15 +264,15 @@ pub struct LeastPrivilege {
     /// What the token owner's roles must grant (globally or in the token's non-personal team).
     pub role_permissions: PermissionSet,
     /// The token body, or `None` when no operation needs a scoped permission (an empty list would be unrestricted).
-    pub token_request: Option<TokenRequest>,
+    pub token: Option<TokenRecipe>,
     /// A custom global role for a non-admin owner, or `None` when the operations need no role permission.
-    pub role_request: Option<RoleRequest>,
+    pub role: Option<RoleRecipe>,
     /// Operations no scoped API token can perform; use a session, a `*` token, or an admin JWT for them.
     pub unscoped: Vec<UnscopedOperation>,
 }
 
 impl LeastPrivilege {
-    fn for_operations(operations: &[&Operation]) -> Self {
+    fn for_operations(operations: &[&OperationRule]) -> Self {
         let mut scope_needed = PermissionSet::new();
         let mut role_permissions = PermissionSet::new();
         let mut unscoped = Vec::new();
@@ -297,17 +299,17 @@ impl LeastPrivilege {
         }
         let request = minimal_request(&scope_needed);
         let issued_scope = TokenScope::as_issued(&request).permissions().clone();
-        let token_request = (!request.is_empty()).then(|| TokenRequest {
+        let token = (!request.is_empty()).then(|| TokenRecipe {
             name: "mcpfleet-least-privilege".to_owned(),
             description: format!("least privilege for: {}", join_ids(operations)),
             expires_in_days: 30,
-            scope: TokenRequestScope {
+            scope: TokenRecipeScope {
                 server_id: None,
                 permissions: request.clone(),
             },
             team_id: None,
         });
-        let role_request = (!role_permissions.is_empty()).then(|| RoleRequest {
+        let role = (!role_permissions.is_empty()).then(|| RoleRecipe {
             name: "mcpfleet-operator".to_owned(),
             description: format!("roles needed for: {}", join_ids(operations)),
             scope: "global".to_owned(),
@@ -318,14 +320,14 @@ impl LeastPrivilege {
             request,
             issued_scope,
             role_permissions,
-            token_request,
-            role_request,
+            token,
+            role,
             unscoped,
         }
     }
 }
 
-fn join_ids(operations: &[&Operation]) -> String {
+fn join_ids(operations: &[&OperationRule]) -> String {
     operations
         .iter()
         .map(|op| op.id.as_str())
@@ -337,13 +339,13 @@ impl Catalogue {
     /// Audits `grant` against the operations named by `ids` (see [`AuditReport`]).
     ///
     /// ```
-    /// use mcpfleet_scope_audit::{Catalogue, FLEET_PLAN, Grant, PermissionSet, UserRoles, Verdict};
+    /// use mcpfleet_scope_audit::{Catalogue, Grant, PermissionSet, UserRoles, Verdict};
     ///
     /// let catalogue = Catalogue::contextforge_1_1_0();
     /// // "Does the current token have permission to register servers?" — a tools-only token: no.
     /// let grant = Grant::api_token(&PermissionSet::parse(["tools.read", "tools.execute"])?,
     ///                              UserRoles::platform_admin("admin@example.com"));
-    /// let report = catalogue.audit(&grant, FLEET_PLAN)?;
+    /// let report = catalogue.audit(&grant, ["gateways.create", "tools.call_rpc"])?;
     /// assert_eq!(report.verdict, Verdict::Insufficient);
     /// assert_eq!(report.operations[0].missing_scope.to_strings(), ["gateways.create"]);
     /// # Ok::<(), mcpfleet_scope_audit::Error>(())
@@ -445,7 +447,18 @@ impl Catalogue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::FLEET_PLAN;
+    /// The operations of a registration run.
+    const FLEET_PLAN: [&str; 9] = [
+        "gateways.create",
+        "gateways.list",
+        "gateways.get",
+        "gateways.refresh_tools",
+        "tools.list",
+        "servers.create",
+        "servers.get",
+        "tools.call_rpc",
+        "tools.call_mcp",
+    ];
     use crate::role::UserRoles;
 
     #[test]
@@ -483,7 +496,7 @@ mod tests {
         let recipe = catalogue
             .least_privilege(["tokens.create", "auth.me", "version", "health"])
             .unwrap();
-        assert!(recipe.token_request.is_none());
+        assert!(recipe.token.is_none());
         let unscoped: Vec<_> = recipe
             .unscoped
             .iter()
@@ -499,7 +512,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            recipe.role_request.unwrap().permissions.to_strings(),
+            recipe.role.unwrap().permissions.to_strings(),
             ["tokens.create"]
         );
     }
@@ -573,7 +586,7 @@ mod tests {
             .least_privilege(["tools.call_mcp"])
             .unwrap();
         let body = recipe
-            .token_request
+            .token
             .unwrap()
             .name("n")
             .expires_in_days(0)

@@ -9,20 +9,6 @@ use crate::permission::{
     Permission, PermissionSet, SERVERS_USE, ScopeMatcher, TokenScope, WILDCARD,
 };
 
-/// The operations a fleet plan performs: register upstreams, list and refresh them, verify what was discovered,
-/// build a virtual server, and call tools both ways. Operation ids as in `mcpfleet-gateway-client`.
-pub const FLEET_PLAN: &[&str] = &[
-    "gateways.create",
-    "gateways.list",
-    "gateways.get",
-    "gateways.refresh_tools",
-    "tools.list",
-    "servers.create",
-    "servers.get",
-    "tools.call_rpc",
-    "tools.call_mcp",
-];
-
 /// How the gateway says "no" when a requirement is not met. Clients must treat every shape as a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -88,7 +74,7 @@ pub enum ServerBinding {
 
 /// One catalogue entry: an operation and what ContextForge requires for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Operation {
+pub struct OperationRule {
     /// Operation id shared with `mcpfleet-gateway-client` (`gateways.create`).
     pub id: String,
     /// HTTP method.
@@ -109,7 +95,7 @@ pub struct Operation {
     pub source: String,
 }
 
-impl Operation {
+impl OperationRule {
     fn new(id: &str, method: &str, path: &str, summary: &str) -> Self {
         Self {
             id: id.to_owned(),
@@ -200,7 +186,7 @@ impl Operation {
 
     /// The smallest `scope.permissions` list to request from `POST /v1/tokens` for this operation alone, or `None`
     /// when no scoped API token can perform it. `servers.use` is left out when the gateway will add it anyway.
-    pub fn token_request(&self) -> Option<PermissionSet> {
+    pub fn scope_request(&self) -> Option<PermissionSet> {
         match &self.access {
             Access::Scoped { .. } => Some(minimal_request(&self.scope_permissions())),
             Access::NoAuth => Some(PermissionSet::new()),
@@ -253,7 +239,7 @@ pub struct Catalogue {
     /// Every permission the gateway defines (`Permissions` in `mcpgateway/db.py`), without `*`.
     pub permissions: PermissionSet,
     /// The operations, in catalogue order.
-    pub operations: Vec<Operation>,
+    pub operations: Vec<OperationRule>,
 }
 
 /// Versions with a built-in catalogue.
@@ -278,12 +264,12 @@ impl Catalogue {
     }
 
     /// Looks an operation up by id.
-    pub fn operation(&self, id: &str) -> Option<&Operation> {
+    pub fn operation(&self, id: &str) -> Option<&OperationRule> {
         self.operations.iter().find(|op| op.id == id)
     }
 
     /// Looks several operations up; the first unknown id is the error.
-    pub fn resolve<I, S>(&self, ids: I) -> Result<Vec<&Operation>>
+    pub fn resolve<I, S>(&self, ids: I) -> Result<Vec<&OperationRule>>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -296,14 +282,6 @@ impl Catalogue {
                     gateway_version: self.version.clone(),
                 })
             })
-            .collect()
-    }
-
-    /// The fleet plan's operations ([`FLEET_PLAN`]).
-    pub fn fleet_plan(&self) -> Vec<&Operation> {
-        FLEET_PLAN
-            .iter()
-            .filter_map(|id| self.operation(id))
             .collect()
     }
 
@@ -410,41 +388,41 @@ fn contextforge_1_1_0() -> Catalogue {
     use ScopeMatcher::{Exact, Standard};
 
     let operations = vec![
-        Operation::new("health", "GET", "/health", "Liveness probe")
+        OperationRule::new("health", "GET", "/health", "Liveness probe")
             .binding(ServerBinding::General)
             .source("main.py /health: no auth; token_scoping.py skips it"),
-        Operation::new("version", "GET", "/v1/version", "Diagnostics: gateway and MCP protocol versions")
+        OperationRule::new("version", "GET", "/v1/version", "Diagnostics: gateway and MCP protocol versions")
             .access(Access::UnrestrictedScopeOnly)
             .admin_only()
             .source("version.py version_endpoint Depends(require_admin_auth); /version is unmapped in token_scoping.py"),
-        Operation::new("gateways.list", "GET", "/v1/gateways", "List registered upstream MCP servers")
+        OperationRule::new("gateways.list", "GET", "/v1/gateways", "List registered upstream MCP servers")
             .guarded("gateways.read", "main.py list_gateways @require_permission(\"gateways.read\")"),
-        Operation::new("gateways.get", "GET", "/v1/gateways/{id}", "Get one upstream")
+        OperationRule::new("gateways.get", "GET", "/v1/gateways/{id}", "Get one upstream")
             .guarded("gateways.read", "main.py get_gateway @require_permission(\"gateways.read\")"),
-        Operation::new("gateways.create", "POST", "/v1/gateways", "Register an upstream MCP server")
+        OperationRule::new("gateways.create", "POST", "/v1/gateways", "Register an upstream MCP server")
             .guarded("gateways.create", "main.py register_gateway @require_permission(\"gateways.create\")"),
-        Operation::new("gateways.update", "PUT", "/v1/gateways/{id}", "Update an upstream (reconnects)")
+        OperationRule::new("gateways.update", "PUT", "/v1/gateways/{id}", "Update an upstream (reconnects)")
             .guarded("gateways.update", "main.py update_gateway @require_permission(\"gateways.update\")"),
-        Operation::new("gateways.delete", "DELETE", "/v1/gateways/{id}", "Delete an upstream and its tools")
+        OperationRule::new("gateways.delete", "DELETE", "/v1/gateways/{id}", "Delete an upstream and its tools")
             .guarded("gateways.delete", "main.py delete_gateway @require_permission(\"gateways.delete\")"),
-        Operation::new("gateways.set_state", "POST", "/v1/gateways/{id}/state", "Enable or disable an upstream")
+        OperationRule::new("gateways.set_state", "POST", "/v1/gateways/{id}/state", "Enable or disable an upstream")
             .guarded("gateways.update", "main.py set_gateway_state @require_permission(\"gateways.update\")"),
-        Operation::new("gateways.refresh_tools", "POST", "/v1/gateways/{id}/tools/refresh", "Re-discover tools")
+        OperationRule::new("gateways.refresh_tools", "POST", "/v1/gateways/{id}/tools/refresh", "Re-discover tools")
             .guarded("gateways.update", "main.py refresh_gateway_tools @require_permission(\"gateways.update\")"),
-        Operation::new("servers.list", "GET", "/v1/servers", "List virtual servers")
+        OperationRule::new("servers.list", "GET", "/v1/servers", "List virtual servers")
             .guarded("servers.read", "main.py list_servers @require_permission(\"servers.read\")"),
-        Operation::new("servers.get", "GET", "/v1/servers/{id}", "Get one virtual server")
+        OperationRule::new("servers.get", "GET", "/v1/servers/{id}", "Get one virtual server")
             .guarded("servers.read", "main.py get_server @require_permission(\"servers.read\")")
             .binding(ServerBinding::ServerPath),
-        Operation::new("servers.create", "POST", "/v1/servers", "Create a virtual server from tool ids")
+        OperationRule::new("servers.create", "POST", "/v1/servers", "Create a virtual server from tool ids")
             .guarded("servers.create", "main.py create_server @require_permission(\"servers.create\")"),
-        Operation::new("servers.update", "PUT", "/v1/servers/{id}", "Update a virtual server")
+        OperationRule::new("servers.update", "PUT", "/v1/servers/{id}", "Update a virtual server")
             .guarded("servers.update", "main.py update_server @require_permission(\"servers.update\")")
             .binding(ServerBinding::ServerPath),
-        Operation::new("servers.delete", "DELETE", "/v1/servers/{id}", "Delete a virtual server")
+        OperationRule::new("servers.delete", "DELETE", "/v1/servers/{id}", "Delete a virtual server")
             .guarded("servers.delete", "main.py delete_server @require_permission(\"servers.delete\")")
             .binding(ServerBinding::ServerPath),
-        Operation::new("servers.list_tools", "GET", "/v1/servers/{id}/tools", "List a virtual server's tools")
+        OperationRule::new("servers.list_tools", "GET", "/v1/servers/{id}/tools", "List a virtual server's tools")
             // The middleware maps GET /servers/{id}/tools to tools.read, the route decorator wants servers.read:
             // a scoped token needs both, the roles only servers.read.
             .check("tools.read", Standard, Forbidden, "token_scoping.py GET ^/servers/[^/]+/tools")
@@ -452,63 +430,63 @@ fn contextforge_1_1_0() -> Catalogue {
             .rbac(&["servers.read"])
             .binding(ServerBinding::ServerPath)
             .source("token_scoping.py maps the path to tools.read; main.py server_get_tools requires servers.read"),
-        Operation::new("tools.list", "GET", "/v1/tools", "List tools (also ?gateway_id=)")
+        OperationRule::new("tools.list", "GET", "/v1/tools", "List tools (also ?gateway_id=)")
             .guarded("tools.read", "main.py list_tools @require_permission(\"tools.read\")"),
-        Operation::new("tools.get", "GET", "/v1/tools/{id}", "Get one tool")
+        OperationRule::new("tools.get", "GET", "/v1/tools/{id}", "Get one tool")
             .guarded("tools.read", "main.py get_tool @require_permission(\"tools.read\")"),
-        Operation::new("tools.call_rpc", "POST", "/rpc", "Call a tool over JSON-RPC (tools/call)")
+        OperationRule::new("tools.call_rpc", "POST", "/rpc", "Call a tool over JSON-RPC (tools/call)")
             .check("servers.use", Standard, Forbidden, "token_scoping.py POST ^/rpc")
             .check("tools.execute", Exact, JsonRpcAccessDenied, "main.py _ensure_rpc_permission(\"tools.execute\")")
             .rbac(&["tools.execute"])
             .binding(ServerBinding::General)
             .source("middleware needs servers.use (implied by tools.*); handle_rpc tools/call needs tools.execute, \
                      refused as HTTP 200 + JSON-RPC -32003; RBAC checked in any non-personal team"),
-        Operation::new("tools.list_rpc", "POST", "/rpc", "List tools over JSON-RPC (tools/list)")
+        OperationRule::new("tools.list_rpc", "POST", "/rpc", "List tools over JSON-RPC (tools/list)")
             .check("servers.use", Standard, Forbidden, "token_scoping.py POST ^/rpc")
             .check("tools.read", Exact, JsonRpcAccessDenied, "main.py _ensure_rpc_permission(\"tools.read\")")
             .rbac(&["tools.read"])
             .binding(ServerBinding::General)
             .source("middleware needs servers.use; handle_rpc tools/list needs tools.read (-32003 when missing)"),
-        Operation::new("tools.call_mcp", "POST", "/v1/virtual-servers/{id}/mcp", "Call a tool on a virtual server (MCP)")
+        OperationRule::new("tools.call_mcp", "POST", "/v1/virtual-servers/{id}/mcp", "Call a tool on a virtual server (MCP)")
             .check("servers.use", Standard, Forbidden, "token_scoping.py POST ^/servers/[^/]+/mcp")
             .check("tools.execute", Exact, McpAccessDenied, "streamablehttp_transport.py call_tool _check_scoped_permission")
             .rbac(&["servers.use", "tools.execute"])
             .binding(ServerBinding::ServerPath)
             .source("middleware and transport need servers.use (403); tools/call needs tools.execute (exact), refused as \
                      HTTP 200 + error code 0 \"Access denied\"; RBAC checked in any non-personal team"),
-        Operation::new("tokens.create", "POST", "/v1/tokens", "Create an API token")
+        OperationRule::new("tokens.create", "POST", "/v1/tokens", "Create an API token")
             .access(Access::InteractiveOnly)
             .rbac(&["tokens.create"])
             .source("routers/tokens.py create_token: _require_authenticated_session + @require_permission(\"tokens.create\")"),
-        Operation::new("tokens.list", "GET", "/v1/tokens", "List the caller's API tokens")
+        OperationRule::new("tokens.list", "GET", "/v1/tokens", "List the caller's API tokens")
             .access(Access::InteractiveOnly)
             .rbac(&["tokens.read"])
             .source("routers/tokens.py list_tokens: _require_authenticated_session + @require_permission(\"tokens.read\")"),
-        Operation::new("tokens.get", "GET", "/v1/tokens/{id}", "Get one API token's metadata")
+        OperationRule::new("tokens.get", "GET", "/v1/tokens/{id}", "Get one API token's metadata")
             .access(Access::InteractiveOnly)
             .rbac(&["tokens.read"])
             .source("routers/tokens.py get_token: _require_authenticated_session + @require_permission(\"tokens.read\")"),
-        Operation::new("tokens.revoke", "DELETE", "/v1/tokens/{id}", "Revoke an API token")
+        OperationRule::new("tokens.revoke", "DELETE", "/v1/tokens/{id}", "Revoke an API token")
             .access(Access::InteractiveOnly)
             .rbac(&["tokens.revoke"])
             .source("routers/tokens.py revoke_token: _require_authenticated_session + @require_permission(\"tokens.revoke\")"),
-        Operation::new("rbac.my_roles", "GET", "/v1/rbac/my/roles", "The caller's role assignments")
+        OperationRule::new("rbac.my_roles", "GET", "/v1/rbac/my/roles", "The caller's role assignments")
             .access(Access::UnrestrictedScopeOnly)
             .source("routers/rbac.py get_my_roles: authenticated only; path unmapped in token_scoping.py"),
-        Operation::new("rbac.my_permissions", "GET", "/v1/rbac/my/permissions", "The caller's RBAC permissions")
+        OperationRule::new("rbac.my_permissions", "GET", "/v1/rbac/my/permissions", "The caller's RBAC permissions")
             .access(Access::UnrestrictedScopeOnly)
             .source("routers/rbac.py get_my_permissions: authenticated only; path unmapped in token_scoping.py"),
-        Operation::new("rbac.available_permissions", "GET", "/v1/rbac/permissions/available", "All permissions")
+        OperationRule::new("rbac.available_permissions", "GET", "/v1/rbac/permissions/available", "All permissions")
             .access(Access::UnrestrictedScopeOnly)
             .source("routers/rbac.py get_available_permissions: authenticated only; path unmapped"),
-        Operation::new("rbac.list_roles", "GET", "/v1/rbac/roles", "List roles")
+        OperationRule::new("rbac.list_roles", "GET", "/v1/rbac/roles", "List roles")
             .access(Access::UnrestrictedScopeOnly)
             .rbac(&["admin.user_management"])
             .source("routers/rbac.py list_roles @require_permission(\"admin.user_management\"); path unmapped"),
-        Operation::new("auth.me", "GET", "/v1/auth/email/me", "The caller's user record")
+        OperationRule::new("auth.me", "GET", "/v1/auth/email/me", "The caller's user record")
             .access(Access::UnrestrictedScopeOnly)
             .source("routers/email_auth.py get_current_user_profile: authenticated only; path unmapped"),
-        Operation::new("auth.login", "POST", "/v1/auth/email/login", "E-mail login → session token")
+        OperationRule::new("auth.login", "POST", "/v1/auth/email/login", "E-mail login → session token")
             .source("routers/email_auth.py login: no auth; token_scoping.py skips /auth/email/login"),
     ];
 
@@ -571,7 +549,6 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 30, "duplicate operation ids");
-        assert_eq!(catalogue.fleet_plan().len(), FLEET_PLAN.len());
     }
 
     #[test]
@@ -607,7 +584,7 @@ mod tests {
             catalogue
                 .operation(id)
                 .unwrap()
-                .token_request()
+                .scope_request()
                 .map(|s| s.to_strings())
         };
         assert_eq!(

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::{Access, Operation, ServerBinding};
+use crate::catalogue::{Access, OperationRule, ServerBinding};
 use crate::permission::{PermissionSet, TokenScope};
 use crate::role::{TeamContext, TeamNarrowing, UserRoles};
 use crate::token::{CredentialKind, TokenClaims};
@@ -210,7 +210,7 @@ impl Grant {
     }
 
     /// Applies the rule (see the type docs) to one operation.
-    pub fn evaluate(&self, operation: &Operation) -> OperationCheck {
+    pub fn evaluate(&self, operation: &OperationRule) -> OperationCheck {
         let mut blockers = Vec::new();
         let mut missing_scope = PermissionSet::new();
         let mut missing_roles = PermissionSet::new();

@@ -26,7 +26,7 @@
 //! # Example: audit a token against a fleet plan
 //!
 //! ```
-//! use mcpfleet_scope_audit::{BearerToken, Catalogue, FLEET_PLAN, Grant, UserRoles, Verdict};
+//! use mcpfleet_scope_audit::{BearerToken, Catalogue, Grant, UserRoles, Verdict};
 //! # use base64::Engine as _;
 //! # let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
 //! #     r#"{"sub":"u1","token_use":"api","teams":null,"scopes":{"permissions":["tools.read","tools.execute","servers.use"]}}"#);
@@ -36,16 +36,19 @@
 //! let claims = token.claims_unverified()?; // inspection, not validation
 //! let grant = Grant::from_claims(&claims, UserRoles::platform_admin("admin@example.com"));
 //!
+//! // What a registration run does (`mcpfleet-registry` derives this list from its plan):
+//! let plan = ["gateways.create", "gateways.list", "gateways.get", "gateways.refresh_tools", "tools.list",
+//!             "servers.create", "servers.get", "tools.call_rpc", "tools.call_mcp"];
 //! let catalogue = Catalogue::for_version("1.1.0")?;
-//! let report = catalogue.audit(&grant, FLEET_PLAN)?;
+//! let report = catalogue.audit(&grant, plan)?;
 //! assert_eq!(report.verdict, Verdict::Insufficient); // it cannot register servers
 //! let markdown = report.to_markdown();
 //! assert!(markdown.starts_with("# Permission audit: current vs required token scopes"));
 //! assert!(markdown.contains("| `gateways.create` | `POST /v1/gateways` | `gateways.create` | **missing** |"));
 //!
 //! // The smallest token that can run the whole plan:
-//! let recipe = catalogue.least_privilege(FLEET_PLAN)?;
-//! let body = recipe.token_request.expect("the plan needs scoped permissions").name("fleet").to_json();
+//! let recipe = catalogue.least_privilege(plan)?;
+//! let body = recipe.token.expect("the plan needs scoped permissions").name("fleet").to_json();
 //! assert_eq!(body["scope"]["permissions"].as_array().map(Vec::len), Some(7));
 //! # Ok::<(), mcpfleet_scope_audit::Error>(())
 //! ```
@@ -73,10 +76,10 @@ mod role;
 mod token;
 
 pub use audit::{
-    AuditReport, CredentialSummary, LeastPrivilege, OperationAudit, REPORT_TITLE, RoleRequest,
-    Status, Summary, TokenRequest, TokenRequestScope, UnscopedOperation, Verdict,
+    AuditReport, CredentialSummary, LeastPrivilege, OperationAudit, REPORT_TITLE, RoleRecipe,
+    Status, Summary, TokenRecipe, TokenRecipeScope, UnscopedOperation, Verdict,
 };
-pub use catalogue::{Access, Catalogue, Denial, FLEET_PLAN, Operation, ScopeCheck, ServerBinding};
+pub use catalogue::{Access, Catalogue, Denial, OperationRule, ScopeCheck, ServerBinding};
 pub use error::{Error, Result};
 pub use grant::{Blocker, Grant, OperationCheck};
 pub use permission::{

@@ -180,6 +180,12 @@ impl Borrow<str> for Permission {
     }
 }
 
+impl AsRef<str> for Permission {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Permission {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

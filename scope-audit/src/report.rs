@@ -193,7 +193,7 @@ impl AuditReport {
 impl LeastPrivilege {
     fn write_markdown(&self, out: &mut String) -> std::fmt::Result {
         writeln!(out, "## Minimal token recipe\n")?;
-        match &self.token_request {
+        match &self.token {
             Some(request) => {
                 let added = self.issued_scope.difference(&self.request);
                 write!(out, "Request exactly {}", code_list(&self.request))?;
@@ -212,7 +212,7 @@ impl LeastPrivilege {
                 "No scoped permission is needed; an empty list would mean unrestricted, so none is proposed.\n"
             )?,
         }
-        if let Some(role) = &self.role_request {
+        if let Some(role) = &self.role {
             writeln!(
                 out,
                 "The token owner's roles must grant {} globally or in the token's non-personal team (platform admins \

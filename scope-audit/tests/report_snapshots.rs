@@ -3,9 +3,23 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mcpfleet_scope_audit::{
-    AuditReport, Catalogue, FLEET_PLAN, Grant, PermissionSet, Role, RoleScope, TeamsClaim,
-    TokenClaims, UserClaim, UserRoles,
+    AuditReport, Catalogue, Grant, PermissionSet, Role, RoleScope, TeamsClaim, TokenClaims,
+    UserClaim, UserRoles,
 };
+
+/// The operations of a registration run (what `mcpfleet-registry` derives from a plan that registers servers,
+/// verifies them, builds a virtual server and calls tools both ways).
+const FLEET_PLAN: [&str; 9] = [
+    "gateways.create",
+    "gateways.list",
+    "gateways.get",
+    "gateways.refresh_tools",
+    "tools.list",
+    "servers.create",
+    "servers.get",
+    "tools.call_rpc",
+    "tools.call_mcp",
+];
 
 /// The claims `create_jwt_token --admin` writes (what the gateway's admin token says about itself).
 fn admin_cli_claims() -> TokenClaims {

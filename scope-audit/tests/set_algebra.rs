@@ -119,7 +119,7 @@ proptest! {
             prop_assert!(operations.iter().any(|op| !session.evaluate(op).is_satisfied()), "{} is not needed", permission);
         }
         // And never an empty permission list.
-        if let Some(body) = &recipe.token_request {
+        if let Some(body) = &recipe.token {
             prop_assert!(!body.scope.permissions.is_empty());
         }
     }

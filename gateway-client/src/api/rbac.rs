@@ -5,7 +5,7 @@ use reqwest::Method;
 use crate::client::{Client, Request};
 use crate::error::Result;
 use crate::operation::Operation;
-use crate::types::{AvailablePermissions, Role, RoleAssignment};
+use crate::types::{AvailablePermissions, RoleAssignmentRead, RoleRead};
 
 /// Roles and permissions. Get it from [`Client::rbac`].
 ///
@@ -24,7 +24,7 @@ impl<'c> Rbac<'c> {
     /// The caller's role assignments.
     ///
     /// Operation id: `rbac.my_roles`.
-    pub async fn my_roles(&self) -> Result<Vec<RoleAssignment>> {
+    pub async fn my_roles(&self) -> Result<Vec<RoleAssignmentRead>> {
         self.client
             .execute(Request::new(
                 Operation::RbacMyRoles,
@@ -79,7 +79,7 @@ impl<'c> Rbac<'c> {
     /// Every active role. Needs `admin.user_management`.
     ///
     /// Operation id: `rbac.list_roles`.
-    pub async fn roles(&self) -> Result<Vec<Role>> {
+    pub async fn roles(&self) -> Result<Vec<RoleRead>> {
         self.client
             .execute(Request::new(
                 Operation::RbacListRoles,

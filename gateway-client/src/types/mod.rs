@@ -15,8 +15,8 @@ pub use extra::Extra;
 pub use gateway::{
     AuthHeader, AuthType, GatewayCreate, GatewayRead, GatewayUpdate, RefreshReport, StateChange,
 };
-pub use rbac::{AvailablePermissions, Role, RoleAssignment};
+pub use rbac::{AvailablePermissions, RoleAssignmentRead, RoleRead};
 pub(crate) use server::ServerCreateEnvelope;
 pub use server::{ServerCreate, ServerRead, ServerUpdate};
-pub use token::{TokenCreate, TokenCreated, TokenInfo, TokenList, TokenScope};
+pub use token::{TokenCreate, TokenCreated, TokenInfo, TokenList, TokenScopeRequest};
 pub use tool::{Content, RpcTool, ToolRead, ToolResult};

@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 /// A role granted to a user (`GET /v1/rbac/my/roles`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct RoleAssignment {
+pub struct RoleAssignmentRead {
     /// Assignment id.
     pub id: String,
     /// The user.
     pub user_email: String,
-    /// The role's id (see [`Role::id`]).
+    /// The role's id (see [`RoleRead::id`]).
     pub role_id: String,
     /// The role's name; 1.1.0 answers `null` here, so look the id up in [`crate::Rbac::roles`].
     #[serde(default)]
@@ -56,7 +56,7 @@ pub struct AvailablePermissions {
 /// A role (`GET /v1/rbac/roles`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub struct Role {
+pub struct RoleRead {
     /// UUID.
     pub id: String,
     /// Name, e.g. `platform_admin`, `developer`.

@@ -16,7 +16,7 @@ use super::common::Tag;
 /// by itself whenever a `tools.*`, `resources.*` or `prompts.*` permission is present.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
-pub struct TokenScope {
+pub struct TokenScopeRequest {
     /// Restrict the token to one virtual server's endpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
@@ -52,7 +52,7 @@ pub struct TokenCreate {
     pub expires_in_days: Option<u32>,
     /// What the token may do; absent means the user's full RBAC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<TokenScope>,
+    pub scope: Option<TokenScopeRequest>,
     /// Tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
@@ -100,26 +100,32 @@ impl TokenCreate {
     }
 
     /// Sets the whole scope.
-    pub fn scope(mut self, scope: TokenScope) -> Self {
+    pub fn scope(mut self, scope: TokenScopeRequest) -> Self {
         self.scope = Some(scope);
         self
     }
 
-    /// Limits the token to these permissions.
-    pub fn permissions<I, S>(mut self, permissions: I) -> Self
+    /// Limits the token to these permissions: strings, or any type that reads as one (such as
+    /// `mcpfleet-scope-audit`'s `&PermissionSet`, whose items are `&Permission`).
+    pub fn permissions<I>(mut self, permissions: I) -> Self
     where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
+        I: IntoIterator,
+        I::Item: AsRef<str>,
     {
         self.scope
-            .get_or_insert_with(TokenScope::default)
-            .permissions = permissions.into_iter().map(Into::into).collect();
+            .get_or_insert_with(TokenScopeRequest::default)
+            .permissions = permissions
+            .into_iter()
+            .map(|p| p.as_ref().to_owned())
+            .collect();
         self
     }
 
     /// Limits the token to one virtual server.
     pub fn server_id(mut self, server_id: impl Into<String>) -> Self {
-        self.scope.get_or_insert_with(TokenScope::default).server_id = Some(server_id.into());
+        self.scope
+            .get_or_insert_with(TokenScopeRequest::default)
+            .server_id = Some(server_id.into());
         self
     }
 

@@ -12,11 +12,25 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use mcpfleet_harness::{ApiToken, FixtureKind, FixtureServer, Fixtures, Gateway, with_cleanup};
 use mcpfleet_scope_audit::{
-    Access, BearerToken, Catalogue, Denial, FLEET_PLAN, Grant, Operation, PermissionSet,
-    TokenClaims, TokenScope, UserRoles, Verdict,
+    Access, BearerToken, Catalogue, Denial, Grant, OperationRule, PermissionSet, TokenClaims,
+    TokenScope, UserRoles, Verdict,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
+
+/// The operations of a registration run: register, read back and refresh upstreams, list their tools, build a
+/// virtual server, call tools through `/rpc` and MCP.
+const FLEET_PLAN: [&str; 9] = [
+    "gateways.create",
+    "gateways.list",
+    "gateways.get",
+    "gateways.refresh_tools",
+    "tools.list",
+    "servers.create",
+    "servers.get",
+    "tools.call_rpc",
+    "tools.call_mcp",
+];
 
 /// A permission no catalogue operation needs, used to keep a "one removed" scope non-empty: an empty
 /// `scopes.permissions` would mean unrestricted, not deny-all.
@@ -380,7 +394,7 @@ impl World {
 const LOGIN_PASSWORD: &str = "Quartz-Lantern-47!x";
 
 /// Whether `answer` is the operation's success.
-fn succeeded(op: &Operation, answer: &Answer) -> bool {
+fn succeeded(op: &OperationRule, answer: &Answer) -> bool {
     let ok = match (op.method.as_str(), op.id.as_str()) {
         (_, "gateways.create") => answer.status == 200,
         (_, "servers.create" | "tokens.create") => answer.status == 201,
@@ -418,7 +432,7 @@ struct Proof {
     unconfirmable: Option<String>,
 }
 
-async fn prove(op: &Operation, world: &World, minted: &mut Vec<String>) -> Proof {
+async fn prove(op: &OperationRule, world: &World, minted: &mut Vec<String>) -> Proof {
     let gw = Gateway::shared();
     let catalogue = Catalogue::contextforge_1_1_0();
     let mut proof = Proof {
@@ -474,7 +488,7 @@ async fn prove(op: &Operation, world: &World, minted: &mut Vec<String>) -> Proof
                     check.denial,
                 ));
             }
-            let request = op.token_request().unwrap();
+            let request = op.scope_request().unwrap();
             positive_bearer = Some(mint(&request, minted).await.access_token);
             proof.positive = format!("[{request}]");
         }
@@ -697,7 +711,7 @@ async fn admin_token_audit_for_a_three_server_fleet_and_the_recipe_runs_it() {
     assert_eq!(report.summary.satisfied, FLEET_PLAN.len());
     assert!(report.excess.len() >= 60, "{}", report.excess);
     assert!(markdown.contains("## Minimal token recipe"));
-    let recipe = report.least_privilege.token_request.clone().unwrap();
+    let recipe = report.least_privilege.token.clone().unwrap();
 
     // Mint the recipe and run the plan with it: register the three fixtures, list, get, refresh, list tools,
     // build a virtual server, call a tool through /rpc and through the server's MCP endpoint.
@@ -1030,24 +1044,6 @@ async fn role_layer_predictions_match_the_gateway_for_a_plain_user() {
         "model and gateway disagree:\n{}",
         mismatches.join("\n")
     );
-}
-
-/// The catalogue and `mcpfleet-gateway-client` name the same operations with the same method and path, so an
-/// orchestrator can pair every client call with its permissions. (Offline, but both crates meet only here.)
-#[test]
-fn catalogue_covers_every_client_operation() {
-    use mcpfleet_gateway_client::Operation as ClientOperation;
-    let catalogue = Catalogue::contextforge_1_1_0();
-    let client: Vec<(&str, &str, &str)> = ClientOperation::ALL
-        .iter()
-        .map(|op| (op.as_str(), op.method(), op.path_template()))
-        .collect();
-    let ours: Vec<(&str, &str, &str)> = catalogue
-        .operations
-        .iter()
-        .map(|op| (op.id.as_str(), op.method.as_str(), op.path.as_str()))
-        .collect();
-    assert_eq!(ours, client);
 }
 
 /// A token bound to one virtual server (`scope.server_id`) reaches general endpoints and that server, nothing
