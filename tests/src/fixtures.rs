@@ -5,6 +5,8 @@ use std::fs;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use mcpfleet_gateway_client::Transport;
+
 use crate::error::{HarnessError, Result, io_err};
 use crate::gateway::Gateway;
 use crate::paths::fixtures_dir;
@@ -56,11 +58,11 @@ impl FixtureKind {
         }
     }
 
-    /// The transport as ContextForge names it when registering (`STREAMABLEHTTP` or `SSE`).
-    pub fn gateway_transport(self) -> &'static str {
+    /// The transport to register the server with.
+    pub fn gateway_transport(self) -> Transport {
         match self {
-            FixtureKind::Utils | FixtureKind::Notes => "STREAMABLEHTTP",
-            FixtureKind::Textkit => "SSE",
+            FixtureKind::Utils | FixtureKind::Notes => Transport::StreamableHttp,
+            FixtureKind::Textkit => Transport::Sse,
         }
     }
 }
@@ -73,8 +75,8 @@ pub struct FixtureServer {
     pub name: &'static str,
     /// The URL to register with the gateway, e.g. `http://127.0.0.1:40123/mcp` or `.../sse`.
     pub url: String,
-    /// The transport to register it with: `STREAMABLEHTTP` or `SSE`.
-    pub transport: &'static str,
+    /// The transport to register it with (serializes as `STREAMABLEHTTP` or `SSE`).
+    pub transport: Transport,
     /// The loopback port.
     pub port: u16,
     process: Mutex<Supervised>,

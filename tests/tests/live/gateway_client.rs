@@ -51,11 +51,7 @@ fn as_token(token: &str) -> Client {
 }
 
 fn create_body(name: &str, server: &FixtureServer) -> GatewayCreate {
-    let transport = match server.transport {
-        "SSE" => Transport::Sse,
-        _ => Transport::StreamableHttp,
-    };
-    GatewayCreate::new(name, server.url.clone()).transport(transport)
+    GatewayCreate::new(name, server.url.clone()).transport(server.transport)
 }
 
 /// Registers `server` with the client under test, runs `check`, and always deletes the record afterwards

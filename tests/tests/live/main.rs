@@ -6,4 +6,5 @@
 
 mod gateway_client;
 mod harness_selftest;
+mod registry;
 mod scope_audit;
