@@ -581,3 +581,50 @@ fn transports_are_typed() {
             .contains("deprecated")
     );
 }
+
+/// The plan as a table and as JSON, with every kind of line: create, update with before → after, adopt, retain
+/// and conflict.
+#[tokio::test]
+async fn plan_renderings() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = gateway();
+    gateway.serve("http://127.0.0.1:9004/mcp", ["stale"]);
+    gateway.serve("http://127.0.0.1:9005/mcp", ["x"]);
+    let old = FLEET.replace("description: small utilities", "description: old words").replace(
+        "virtual_servers:",
+        "  - {name: stale, url: \"http://127.0.0.1:9004/mcp\", transport: streamable-http}\nvirtual_servers:",
+    );
+    Registry::new(manifest(&old), &gateway)
+        .unwrap()
+        .apply(Mode::Apply, &options(&dir))
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    // notes is deleted behind the fleet's back and re-registered by someone else at its URL.
+    let notes = gateway
+        .upstreams()
+        .into_iter()
+        .find(|u| u.name == "notes")
+        .unwrap();
+    mcpfleet_registry::Gateway::delete_upstream(&gateway, &notes.id)
+        .await
+        .unwrap();
+    gateway
+        .preload(&spec("notes", "http://127.0.0.1:9002/mcp", &[]))
+        .unwrap();
+    gateway
+        .preload(&spec("squatter", "http://127.0.0.1:9005/mcp", &[]))
+        .unwrap();
+    let text = FLEET.replace(
+        "virtual_servers:",
+        "  - {name: squatter, url: \"http://127.0.0.1:9006/mcp\", transport: streamable-http}\nvirtual_servers:",
+    );
+    let plan = Registry::new(manifest(&text), &gateway)
+        .unwrap()
+        .plan(Mode::Apply)
+        .await
+        .unwrap();
+    insta::assert_snapshot!("plan_table", plan.to_table());
+    insta::assert_json_snapshot!("plan_json", plan);
+}

@@ -259,6 +259,55 @@ impl Fixtures {
     }
 }
 
+/// A fixture script from `tests/fixtures/` run as an HTTP server on a free loopback port, for servers that are
+/// not one of the [`FixtureKind`]s (the registration benchmark's many-upstream server). The script reads `HOST`
+/// and `PORT` and answers `GET /healthz`. Stopped when dropped.
+#[derive(Debug)]
+pub struct ScriptServer {
+    /// The loopback port.
+    pub port: u16,
+    _process: Supervised,
+}
+
+impl ScriptServer {
+    /// Starts `script` with the fixtures' Python and `env` added to `HOST`/`PORT`; logs go to the gateway's run
+    /// directory.
+    pub fn spawn(script: &str, env: &[(&str, &str)], gateway: &Gateway) -> Result<ScriptServer> {
+        let python = Python::find()?;
+        let venv = prepare_fixtures_venv_with(&python)?;
+        let port = free_port()?;
+        let log_dir = gateway.run_dir().join("fixtures");
+        fs::create_dir_all(&log_dir).map_err(io_err("creating directory", &log_dir))?;
+        let mut all_env: Vec<(String, String)> = vec![
+            ("HOST".into(), "127.0.0.1".into()),
+            ("PORT".into(), port.to_string()),
+        ];
+        all_env.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let mut process = Supervised::spawn(Launch {
+            what: format!("fixture script {script} on 127.0.0.1:{port}"),
+            python: &python,
+            program: &venv.python(),
+            args: vec![fixtures_dir().join(script).display().to_string()],
+            env: &all_env,
+            cwd: &log_dir,
+            log: log_dir.join(format!("{script}-{port}.log")),
+            grace_secs: 3,
+        })?;
+        process.wait_ready(Duration::from_secs(60), || {
+            http_status(port, "/healthz", None) == Some(200)
+        })?;
+        Ok(ScriptServer {
+            port,
+            _process: process,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
 /// Prepares the fixtures' virtualenv (pinned `tests/fixtures/requirements.txt`) without starting anything.
 pub fn prepare_fixtures_venv() -> Result<Venv> {
     prepare_fixtures_venv_with(&Python::find()?)

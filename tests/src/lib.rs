@@ -16,7 +16,10 @@
 //! State lives in `target/harness/` (or `$MCPFLEET_HARNESS_DIR`): `venvs/` is reused across runs, `runs/` keeps the
 //! logs and databases of the last few runs.
 //!
+//! - [`RequestCounter`] counts the HTTP requests `mcpfleet-gateway-client` sends, by method, from its tracing spans.
+//!
 //! Dependencies: `reqwest` + `serde_json` for the few HTTP calls the harness makes itself (users, logins, tokens);
+//! `tracing` + `tracing-subscriber` for [`RequestCounter`];
 //! `base64` to encode generated secrets; `futures-util` to catch a failing test's panic for [`with_cleanup`]; `thiserror` for [`HarnessError`].
 //!
 //! ```no_run
@@ -38,10 +41,13 @@ mod gateway;
 mod paths;
 mod process;
 mod python;
+mod requests;
 
 pub use cleanup::with_cleanup;
 pub use error::{HarnessError, Result};
-pub use fixtures::{FixtureKind, FixtureLease, FixtureServer, Fixtures, prepare_fixtures_venv};
+pub use fixtures::{
+    FixtureKind, FixtureLease, FixtureServer, Fixtures, ScriptServer, prepare_fixtures_venv,
+};
 pub use gateway::{
     ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, JwtOptions, RawResponse,
     prepare_gateway_venv,
@@ -49,3 +55,4 @@ pub use gateway::{
 pub use paths::{fixtures_dir, harness_dir, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};
+pub use requests::RequestCounter;

@@ -6,18 +6,18 @@
 //! These tests register the same private fixture servers (the gateway takes one registration per URL), so they
 //! run one at a time behind [`serial`], each under its own fleet name, and `sync` an empty manifest at the end.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mcpfleet_gateway_client::{Client, RetryPolicy};
-use mcpfleet_harness::{Fixtures, Gateway, free_port, with_cleanup};
+use mcpfleet_harness::{Fixtures, Gateway, RequestCounter, free_port, with_cleanup};
 use mcpfleet_registry::{
     ApplyOptions, ContextForge, Error, FailureKind, Format, Manifest, Mode, Outcome, Registry,
     VerifyOptions, preflight, preflight_hook, slug, token_create,
 };
 use mcpfleet_scope_audit::BearerToken;
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The fixture servers of these tests: their own instances, so no other live test holds their URLs.
 fn fixtures() -> &'static Fixtures {
@@ -126,51 +126,6 @@ async fn teardown(fleet: &str) {
     }
 }
 
-/// Counts the HTTP requests `mcpfleet-gateway-client` sends, by method, from its `gateway_request` spans.
-#[derive(Clone, Default)]
-struct RequestCounter(Arc<Mutex<BTreeMap<String, usize>>>);
-
-impl RequestCounter {
-    fn take(&self) -> BTreeMap<String, usize> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RequestCounter {
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _: &tracing::span::Id,
-        _: Context<'_, S>,
-    ) {
-        struct Method(Option<String>);
-        impl tracing::field::Visit for Method {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "method" {
-                    self.0 = Some(format!("{value:?}"));
-                }
-            }
-        }
-        if attrs.metadata().name() == "gateway_request" {
-            let mut method = Method(None);
-            attrs.record(&mut method);
-            *self
-                .0
-                .lock()
-                .unwrap()
-                .entry(method.0.unwrap_or_default())
-                .or_default() += 1;
-        }
-    }
-}
-
-fn writes(counts: &BTreeMap<String, usize>) -> usize {
-    ["POST", "PUT", "DELETE"]
-        .iter()
-        .map(|m| counts.get(*m).copied().unwrap_or(0))
-        .sum()
-}
-
 /// The whole life of a fleet on the real gateway, in order: apply, verify both routes, a no-op re-apply with
 /// zero writes, one update for one changed description, no delete under `apply`, exactly one under `sync`.
 // A current-thread runtime keeps every request on the thread whose subscriber counts them.
@@ -215,7 +170,7 @@ async fn fleet_lifecycle_apply_verify_reapply_update_sync() {
             let again = registry.apply(Mode::Apply, &options(&locks)).await.unwrap();
             let counts = counter.take();
             assert_eq!(again.writes, 0);
-            assert_eq!(writes(&counts), 0, "{counts:?}");
+            assert_eq!(RequestCounter::writes(&counts), 0, "{counts:?}");
             assert_eq!(counts.get("GET").copied(), Some(3), "{counts:?}");
 
             // One changed description: exactly one PUT.
@@ -235,14 +190,14 @@ async fn fleet_lifecycle_apply_verify_reapply_update_sync() {
                 .unwrap();
             let counts = counter.take();
             assert_eq!(counts.get("PUT").copied(), Some(1), "{counts:?}");
-            assert_eq!(writes(&counts), 1, "{counts:?}");
+            assert_eq!(RequestCounter::writes(&counts), 1, "{counts:?}");
 
             // Notes leaves the manifest: `apply` keeps it, `sync` deletes exactly it.
             let smaller =
                 Registry::new(manifest(&manifest_text(&fleet, "", false)), admin()).unwrap();
             counter.take();
             let kept = smaller.apply(Mode::Apply, &options(&locks)).await.unwrap();
-            assert_eq!(writes(&counter.take()), 0);
+            assert_eq!(RequestCounter::writes(&counter.take()), 0);
             assert!(kept.steps.iter().any(|s| s.outcome == Outcome::Retained));
             smaller
                 .apply(Mode::Sync, &options(&locks))
@@ -252,7 +207,7 @@ async fn fleet_lifecycle_apply_verify_reapply_update_sync() {
                 .unwrap();
             let counts = counter.take();
             assert_eq!(counts.get("DELETE").copied(), Some(1), "{counts:?}");
-            assert_eq!(writes(&counts), 1, "{counts:?}");
+            assert_eq!(RequestCounter::writes(&counts), 1, "{counts:?}");
             assert!(smaller.plan(Mode::Sync).await.unwrap().is_converged());
         },
         teardown(&fleet),
@@ -411,7 +366,7 @@ async fn least_privilege_token_applies_and_one_permission_fewer_is_refused_befor
             let err = registry.apply(Mode::Apply, &guarded).await.unwrap_err();
             assert!(matches!(&err, Error::InsufficientPermissions { missing, .. } if missing == &["gateways.create"]), "{err}");
             assert!(err.to_string().contains("gateways.create"), "{err}");
-            assert_eq!(writes(&counter.take()), 0, "refused before any write");
+            assert_eq!(RequestCounter::writes(&counter.take()), 0, "refused before any write");
 
             // The recipe itself: apply and verify pass with it alone.
             let strong = admin_client.tokens().create(&token_create(&body)).await.unwrap();
