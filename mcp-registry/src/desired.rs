@@ -74,6 +74,19 @@ impl Desired {
     pub(crate) fn from_manifest(manifest: &Manifest) -> Result<Self> {
         let owner = owner_tag(&manifest.fleet);
         let team = manifest.gateway.team.clone();
+        // A loaded manifest has distinct slugs already; one built in code must too, or two creates of one name
+        // could be in flight at once.
+        let mut seen = std::collections::HashMap::new();
+        for server in &manifest.servers {
+            if let Some(first) = seen.insert(crate::slug::slug(&server.name), &server.name) {
+                return Err(crate::error::Error::Conflicts {
+                    conflicts: vec![format!(
+                        "servers `{first}` and `{}` are one name to the gateway (same slug)",
+                        server.name
+                    )],
+                });
+            }
+        }
         let upstreams = manifest
             .servers
             .iter()

@@ -44,8 +44,9 @@ pub type BeforeWrites = Arc<dyn Fn(&Plan) -> Result<()> + Send + Sync>;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ApplyOptions {
-    /// How many writes run at once (default 16; the gateway serializes its own work, so this overlaps the
-    /// upstream handshakes).
+    /// How many writes run at once (default 8). ContextForge does most of a registration's work on one core, so
+    /// width only overlaps the upstream handshakes; past about 8 the gateway spends more on contention than it
+    /// saves (see `BENCHMARKS.md`).
     pub concurrency: usize,
     /// Attempts per step for transient failures (default 4).
     pub max_attempts: u32,
@@ -64,7 +65,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         Self {
-            concurrency: 16,
+            concurrency: 8,
             max_attempts: 4,
             retry_pause: Duration::from_millis(250),
             lock_dir: Some(std::env::temp_dir().join("mcpfleet-locks")),
@@ -412,7 +413,15 @@ impl<G: Gateway> Registry<G> {
             .collect();
         steps.extend(
             stream::iter(deletes)
-                .map(|step| self.delete_virtual_server(step, options))
+                .map(|step| {
+                    self.delete(
+                        Subject::VirtualServer,
+                        &step.name,
+                        step.id.as_ref(),
+                        options,
+                        |id| async move { self.gateway.delete_virtual_server(&id).await },
+                    )
+                })
                 .buffered(width)
                 .collect::<Vec<_>>()
                 .await,
@@ -424,7 +433,15 @@ impl<G: Gateway> Registry<G> {
             .collect();
         steps.extend(
             stream::iter(deletes)
-                .map(|step| self.delete_upstream(step, options))
+                .map(|step| {
+                    self.delete(
+                        Subject::Upstream,
+                        &step.name,
+                        step.id.as_ref(),
+                        options,
+                        |id| async move { self.gateway.delete_upstream(&id).await },
+                    )
+                })
                 .buffered(width)
                 .collect::<Vec<_>>()
                 .await,
@@ -609,59 +626,28 @@ impl<G: Gateway> Registry<G> {
         }
     }
 
-    async fn delete_upstream(&self, step: &UpstreamStep, options: &ApplyOptions) -> StepReport {
-        let started = Instant::now();
-        let Some(id) = step.id.clone() else {
-            return skipped(Subject::Upstream, step, "the plan has no id to delete");
-        };
-        let mut notes = Vec::new();
-        let (result, attempts) = self
-            .retrying(options, &mut notes, || self.gateway.delete_upstream(&id))
-            .await;
-        let result = match result {
-            Err(f) if f.kind == FailureKind::NotFound => {
-                notes.push("already gone".to_owned());
-                Ok(())
-            }
-            other => other,
-        };
-        finish(
-            Subject::Upstream,
-            step.action,
-            &step.name,
-            Some(id),
-            result.map(|()| None),
-            attempts,
-            notes,
-            started,
-        )
-    }
-
-    async fn delete_virtual_server(
+    /// Deletes one record (an upstream or a virtual server); one already gone counts as deleted.
+    async fn delete<F, Fut>(
         &self,
-        step: &VirtualServerStep,
+        subject: Subject,
+        name: &str,
+        id: Option<&String>,
         options: &ApplyOptions,
-    ) -> StepReport {
+        call: F,
+    ) -> StepReport
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = std::result::Result<(), GatewayFailure>>,
+    {
         let started = Instant::now();
-        let Some(id) = step.id.clone() else {
-            return StepReport {
-                subject: Subject::VirtualServer,
-                name: step.name.clone(),
-                action: step.action,
-                outcome: Outcome::Skipped {
-                    reason: "the plan has no id to delete".to_owned(),
-                },
-                id: None,
-                attempts: 0,
-                elapsed_ms: 0,
-                notes: Vec::new(),
-            };
+        let Some(id) = id.cloned() else {
+            return untouched(subject, Action::Delete, name, None).with_outcome(Outcome::Skipped {
+                reason: "the plan has no id to delete".to_owned(),
+            });
         };
         let mut notes = Vec::new();
         let (result, attempts) = self
-            .retrying(options, &mut notes, || {
-                self.gateway.delete_virtual_server(&id)
-            })
+            .retrying(options, &mut notes, || call(id.clone()))
             .await;
         let result = match result {
             Err(f) if f.kind == FailureKind::NotFound => {
@@ -671,9 +657,9 @@ impl<G: Gateway> Registry<G> {
             other => other,
         };
         finish(
-            Subject::VirtualServer,
-            step.action,
-            &step.name,
+            subject,
+            Action::Delete,
+            name,
             Some(id),
             result.map(|()| None),
             attempts,
@@ -690,7 +676,13 @@ impl<G: Gateway> Registry<G> {
     ) -> StepReport {
         let started = Instant::now();
         let Some(spec) = &step.spec else {
-            return skipped(Subject::Upstream, step, "the plan has no spec");
+            return skipped(
+                Subject::Upstream,
+                step.action,
+                &step.name,
+                step.id.clone(),
+                "the plan has no spec",
+            );
         };
         let none = Credentials::None;
         let credentials = credentials.get(&spec.name).unwrap_or(&none);
@@ -698,7 +690,13 @@ impl<G: Gateway> Registry<G> {
         if step.action != Action::Create {
             let patch = step.patch();
             let Some(id) = step.id.clone() else {
-                return skipped(Subject::Upstream, step, "the plan has no id to update");
+                return skipped(
+                    Subject::Upstream,
+                    step.action,
+                    &step.name,
+                    None,
+                    "the plan has no id to update",
+                );
             };
             let (result, attempts) = self
                 .retrying(options, &mut notes, || {
@@ -829,33 +827,25 @@ impl<G: Gateway> Registry<G> {
     ) -> StepReport {
         let started = Instant::now();
         let Some(want) = &step.want else {
-            return StepReport {
-                subject: Subject::VirtualServer,
-                name: step.name.clone(),
-                action: step.action,
-                outcome: Outcome::Skipped {
-                    reason: "the plan has no spec".to_owned(),
-                },
-                id: step.id.clone(),
-                attempts: 0,
-                elapsed_ms: 0,
-                notes: Vec::new(),
-            };
+            return skipped(
+                Subject::VirtualServer,
+                step.action,
+                &step.name,
+                step.id.clone(),
+                "the plan has no spec",
+            );
         };
         let upstream_of = |server: &str| context.upstream_ids.get(server).cloned().flatten();
         let tool_ids = match resolve_picks(&want.tools, &upstream_of, context.tools) {
             Ok(ids) => ids,
             Err(reason) => {
-                return StepReport {
-                    subject: Subject::VirtualServer,
-                    name: step.name.clone(),
-                    action: step.action,
-                    outcome: Outcome::Skipped { reason },
-                    id: step.id.clone(),
-                    attempts: 0,
-                    elapsed_ms: millis(started.elapsed()),
-                    notes: Vec::new(),
-                };
+                return skipped(
+                    Subject::VirtualServer,
+                    step.action,
+                    &step.name,
+                    step.id.clone(),
+                    &reason,
+                );
             }
         };
         let mut notes = Vec::new();
@@ -1041,6 +1031,13 @@ fn failed(
     }
 }
 
+impl StepReport {
+    fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+}
+
 fn untouched(subject: Subject, action: Action, name: &str, id: Option<String>) -> StepReport {
     StepReport {
         subject,
@@ -1058,19 +1055,16 @@ fn untouched(subject: Subject, action: Action, name: &str, id: Option<String>) -
     }
 }
 
-fn skipped(subject: Subject, step: &UpstreamStep, reason: &str) -> StepReport {
-    StepReport {
-        subject,
-        name: step.name.clone(),
-        action: step.action,
-        outcome: Outcome::Skipped {
-            reason: reason.to_owned(),
-        },
-        id: step.id.clone(),
-        attempts: 0,
-        elapsed_ms: 0,
-        notes: Vec::new(),
-    }
+fn skipped(
+    subject: Subject,
+    action: Action,
+    name: &str,
+    id: Option<String>,
+    reason: &str,
+) -> StepReport {
+    untouched(subject, action, name, id).with_outcome(Outcome::Skipped {
+        reason: reason.to_owned(),
+    })
 }
 
 pub(crate) fn millis(duration: Duration) -> u64 {

@@ -2,7 +2,7 @@
 //! in a file or an error, the committed JSON Schema kept fresh, the bundled manifests valid.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mcpfleet_registry::{Error, Format, Manifest, UpstreamTransport};
 
@@ -299,13 +299,4 @@ fn container_servers_need_the_feature() {
     let text = "fleet: demo\ngateway: {url: \"http://gateway:4444\"}\nservers:\n  - {name: utils, container: {name: utils}}\n";
     let shown = error_text(text, Format::Yaml);
     assert!(shown.contains("`container` feature"), "{shown}");
-}
-
-#[test]
-fn schema_path_helper() {
-    assert!(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("schema")
-            .is_dir()
-    );
 }

@@ -1,7 +1,8 @@
 //! Benchmark: registering a fleet of upstream MCP servers on the real gateway, four ways, in one run.
 //!
 //! Run with `cargo bench -p mcpfleet-harness --bench registry` (`BENCH_UPSTREAMS`, default 50;
-//! `BENCH_INIT_DELAY` seconds each upstream's `initialize` takes, default 0.3). One process
+//! `BENCH_INIT_DELAY` seconds each upstream's `initialize` takes, default 0.3; `BENCH_CONCURRENCY` overrides the
+//! engine's width; `BENCH_ENGINE_ONLY=1` measures only the engine, the no-op re-apply and the floor). One process
 //! (`tests/fixtures/slow_fleet_server.py`) serves every upstream.
 //!
 //! - **engine**: `mcpfleet-registry` applies a manifest of all of them (fresh gateway state);
@@ -169,6 +170,12 @@ async fn main() {
     );
     delete_all(&client, "be-").await;
 
+    if std::env::var_os("BENCH_ENGINE_ONLY").is_some() {
+        let (floor_time, _) = engine(gateway, "bench-floor", "bf", &fast, n).await;
+        println!("floor (no delay)  {:>7.2} s", secs(floor_time));
+        delete_all(&client, "bf-").await;
+        return;
+    }
     let started = Instant::now();
     for i in 0..n {
         client

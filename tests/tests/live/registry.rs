@@ -380,9 +380,24 @@ async fn least_privilege_token_applies_and_one_permission_fewer_is_refused_befor
             let verify = registry.verify(&VerifyOptions::default()).await.unwrap();
             let markdown = verify.to_markdown();
             verify.into_result().unwrap_or_else(|e| panic!("{e}\n{markdown}"));
-            // And it cannot do what it was not given: delete (that is `sync`'s permission).
-            let err = registry.apply(Mode::Sync, &guarded).await;
-            assert!(err.is_ok(), "a converged sync deletes nothing, so needs no delete permission: {err:?}");
+            // And it cannot do what it was not given: a `sync` that would delete notes needs `gateways.delete`,
+            // so the preflight refuses it before any write.
+            let smaller = Registry::new(
+                manifest(&manifest_text(&fleet, "", false)),
+                ContextForge::new(client(strong.expose_token())),
+            )
+            .unwrap();
+            let guarded = options(&locks).before_writes(preflight_hook(
+                BearerToken::new(strong.expose_token()),
+                smaller.verify_calls(&VerifyOptions::default()),
+            ));
+            counter.take();
+            let err = smaller.apply(Mode::Sync, &guarded).await.unwrap_err();
+            assert!(
+                matches!(&err, Error::InsufficientPermissions { missing, .. } if missing == &["gateways.delete"]),
+                "{err}"
+            );
+            assert_eq!(RequestCounter::writes(&counter.take()), 0, "refused before any write");
         },
         async {
             teardown(&fleet).await;
