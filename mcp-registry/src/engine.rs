@@ -3,7 +3,9 @@
 //! How it stays safe on a gateway without transactions or locks:
 //! - One apply of a fleet at a time per machine ([`ApplyOptions::lock_dir`]): the fleet lock is held from the
 //!   read that plans to the last write, so a concurrent apply of the same manifest plans against the first
-//!   one's result and writes nothing.
+//!   one's result and writes nothing. The lock is a file, so it does not reach other machines: run applies of
+//!   one fleet from one place (a CI concurrency group), or let the next plan show the duplicates a race between
+//!   machines left (`retain`) and `sync` delete the younger ones.
 //! - A plan has at most one step per slug, so no two creates of one name are ever in flight.
 //! - A create is never retried blindly: after an answer that may hide a success (5xx, timeout, broken
 //!   connection) the engine lists the gateway and takes the registration it finds.

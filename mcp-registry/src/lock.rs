@@ -34,7 +34,8 @@ impl FleetLock {
         })?;
         let key = Sha256::digest(format!("{}\0{fleet}", crate::plan::normalize_url(gateway)));
         let name: String = key.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        let path = dir.join(format!("{fleet}-{name}.lock"));
+        // The slug keeps a fleet name built in code (unchecked) from reaching outside `dir`.
+        let path = dir.join(format!("{}-{name}.lock", crate::slug::slug(fleet)));
         let file = File::options()
             .create(true)
             .truncate(false)
