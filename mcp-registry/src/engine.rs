@@ -408,58 +408,45 @@ impl<G: Gateway> Registry<G> {
         let width = options.concurrency.max(1);
 
         // Deletes first: a server renamed in the manifest keeps its URL, which the gateway allows only once.
-        let deletes: Vec<&VirtualServerStep> = plan
+        let deletes = plan
             .virtual_servers
             .iter()
-            .filter(|s| s.action == Action::Delete)
-            .collect();
+            .filter(|s| s.action == Action::Delete);
         steps.extend(
-            stream::iter(deletes)
-                .map(|step| {
-                    self.delete(
-                        Subject::VirtualServer,
-                        &step.name,
-                        step.id.as_ref(),
-                        options,
-                        |id| async move { self.gateway.delete_virtual_server(&id).await },
-                    )
-                })
-                .buffered(width)
-                .collect::<Vec<_>>()
-                .await,
+            in_parallel(deletes, width, |step| {
+                self.delete(
+                    Subject::VirtualServer,
+                    &step.name,
+                    step.id.as_ref(),
+                    options,
+                    |id| async move { self.gateway.delete_virtual_server(&id).await },
+                )
+            })
+            .await,
         );
-        let deletes: Vec<&UpstreamStep> = plan
-            .upstreams
-            .iter()
-            .filter(|s| s.action == Action::Delete)
-            .collect();
+        let deletes = plan.upstreams.iter().filter(|s| s.action == Action::Delete);
         steps.extend(
-            stream::iter(deletes)
-                .map(|step| {
-                    self.delete(
-                        Subject::Upstream,
-                        &step.name,
-                        step.id.as_ref(),
-                        options,
-                        |id| async move { self.gateway.delete_upstream(&id).await },
-                    )
-                })
-                .buffered(width)
-                .collect::<Vec<_>>()
-                .await,
+            in_parallel(deletes, width, |step| {
+                self.delete(
+                    Subject::Upstream,
+                    &step.name,
+                    step.id.as_ref(),
+                    options,
+                    |id| async move { self.gateway.delete_upstream(&id).await },
+                )
+            })
+            .await,
         );
 
         let mut upstream_ids: HashMap<String, Option<String>> = HashMap::new();
-        let writes: Vec<&UpstreamStep> = plan
+        let writes = plan
             .upstreams
             .iter()
-            .filter(|s| matches!(s.action, Action::Create | Action::Update | Action::Adopt))
-            .collect();
-        let written = stream::iter(writes)
-            .map(|step| self.write_upstream(step, &credentials, options))
-            .buffered(width)
-            .collect::<Vec<_>>()
-            .await;
+            .filter(|s| matches!(s.action, Action::Create | Action::Update | Action::Adopt));
+        let written = in_parallel(writes, width, |step| {
+            self.write_upstream(step, &credentials, options)
+        })
+        .await;
         for report in written {
             let ok = matches!(report.outcome, Outcome::Done);
             upstream_ids.insert(report.name.clone(), report.id.clone().filter(|_| ok));
@@ -515,11 +502,10 @@ impl<G: Gateway> Registry<G> {
                 existing: &existing,
             };
             steps.extend(
-                stream::iter(vs_writes)
-                    .map(|step| self.write_virtual_server(step, &context, options))
-                    .buffered(width)
-                    .collect::<Vec<_>>()
-                    .await,
+                in_parallel(vs_writes, width, |step| {
+                    self.write_virtual_server(step, &context, options)
+                })
+                .await,
             );
         }
         for step in &plan.virtual_servers {
@@ -968,6 +954,23 @@ impl<G: Gateway> Registry<G> {
             }
         }
     }
+}
+
+/// Runs `step` over `items`, at most `width` at once, and returns the reports in the items' order.
+async fn in_parallel<T, F, Fut>(
+    items: impl IntoIterator<Item = T>,
+    width: usize,
+    step: F,
+) -> Vec<StepReport>
+where
+    F: FnMut(T) -> Fut,
+    Fut: Future<Output = StepReport>,
+{
+    stream::iter(items)
+        .map(step)
+        .buffered(width)
+        .collect()
+        .await
 }
 
 struct VirtualServerContext<'a> {
