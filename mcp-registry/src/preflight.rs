@@ -185,3 +185,39 @@ pub fn token_create(
     }
     body
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bootstrap_file_has_what_contextforge_requires() {
+        let calls = BTreeSet::from([
+            GatewayCall::ListUpstreams,
+            GatewayCall::CreateUpstream,
+            GatewayCall::CallTool,
+        ]);
+        let least = Catalogue::contextforge_1_1_0()
+            .least_privilege(calls.iter().map(|c| operation_id(*c)))
+            .unwrap();
+        let file: serde_json::Value = serde_json::from_str(&bootstrap_roles_file(
+            least.role.as_ref(),
+            "fleet-registrar",
+        ))
+        .unwrap();
+        // bootstrap_db.py skips roles without name, scope and permissions.
+        let role = &file.as_array().unwrap()[0];
+        assert_eq!(role["name"], "fleet-registrar");
+        assert_eq!(role["scope"], "global");
+        let permissions: Vec<&str> = role["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            permissions,
+            ["gateways.create", "gateways.read", "tools.execute"]
+        );
+    }
+}
