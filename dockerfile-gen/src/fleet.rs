@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::layout::{GATEWAY_SECRETS, GATEWAY_SERVICE, TMPFS_DIR, gateway_volume, volume_name};
-use crate::plan::{BuildPlan, HealthcheckStep};
+use crate::plan::{BuildPlan, HealthcheckStep, python_probe};
 use crate::spec::{Bridge, FleetSpec, GatewayService, Resources, ServerSpec, ServerTransport};
 use crate::validate;
 
@@ -15,6 +15,8 @@ const NO_NEW_PRIVILEGES: &str = "no-new-privileges:true";
 /// `cap_drop` of every service: the servers and the gateway are ordinary
 /// network programs that need no Linux capability.
 const DROP_ALL_CAPABILITIES: &str = "ALL";
+/// Timeout of the gateway's health probe: its `/health` reads the database.
+const GATEWAY_PROBE_TIMEOUT_SECS: u32 = 5;
 
 /// Plans for every server plus the compose project that runs them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +48,19 @@ pub struct ComposePlan {
 pub struct ComposeService {
     /// Service name = DNS name on the fleet network.
     pub name: String,
+    /// The container's hostname (`hostname:`), always the service name:
+    /// the name the server sees as its own and the health probe resolves,
+    /// the same one the gateway uses.
+    pub hostname: String,
+    /// The URL a gateway on the fleet network registers this server with:
+    /// `http://<service name>:<port><path>`; `None` for the gateway service.
+    ///
+    /// Register exactly this URL. The service name is the only name the
+    /// FastMCP launcher admits in the `Host` header (DNS-rebinding
+    /// protection); other names that reach the same container, such as the
+    /// compose container name `<project>_<service>_1`, get `421 Invalid
+    /// Host header`.
+    pub registration_url: Option<String>,
     /// Image name (tag for local builds, or the gateway image).
     pub image: String,
     /// Build context directory, relative to the compose file; `None` for
@@ -152,6 +167,8 @@ impl FleetPlan {
             volumes.extend(mounts.iter().map(|mount| mount.volume.clone()));
             services.push(ComposeService {
                 name: server.name.clone(),
+                hostname: server.name.clone(),
+                registration_url: Some(plan.endpoint.url(&server.name)),
                 image: format!(
                     "{}/{}:{}",
                     spec.image_prefix,
@@ -280,11 +297,10 @@ fn gateway_service(
             _ => required_env(&var.name, var.secret),
         });
     }
-    let probe = format!(
-        "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}/health', timeout=3).close()"
-    );
     ComposeService {
         name: GATEWAY_SERVICE.to_owned(),
+        hostname: GATEWAY_SERVICE.to_owned(),
+        registration_url: None,
         image: gateway.image.to_string(),
         build_context: None,
         user: gateway
@@ -317,10 +333,18 @@ fn gateway_service(
             })
             .collect(),
         depends_on: spec.servers.iter().map(|s| s.name.clone()).collect(),
+        // The same probe as the servers': the container's own address, so a
+        // gateway bound to loopback only (the `mcpgateway` default without
+        // MCG_HOST) is unhealthy.
         healthcheck: HealthcheckStep {
-            test: vec!["python3".to_owned(), "-c".to_owned(), probe],
-            interval: "15s".to_owned(),
-            timeout: "5s".to_owned(),
+            test: python_probe(
+                "python3".to_owned(),
+                gateway.port,
+                Some("/health"),
+                GATEWAY_PROBE_TIMEOUT_SECS,
+            ),
+            interval: "2s".to_owned(),
+            timeout: format!("{GATEWAY_PROBE_TIMEOUT_SECS}s"),
             start_period: "60s".to_owned(),
             retries: 5,
         },
@@ -385,6 +409,89 @@ mod tests {
             .collect();
         assert_eq!(generated, owned);
         assert!(generated.iter().all(|name| is_gateway_owned_env(name)));
+    }
+
+    /// The fleet of the integration tests, with a translate-bridged server
+    /// whose hashed requirements need a lock, and the gateway.
+    fn bridged_fleet() -> FleetSpec {
+        let mut spec = fleet(1);
+        let bridged = |name: &str, bridge: Bridge| {
+            let mut server = ServerSpec::new(
+                name,
+                Runtime::python("3.12"),
+                Entrypoint::script("server.py"),
+                ServerTransport::Stdio { bridge },
+            );
+            server.dependencies = crate::spec::Dependencies::Requirements {
+                path: "requirements.txt".into(),
+                require_hashes: true,
+            };
+            server.env.push(EnvVar::secret("UPSTREAM_TOKEN"));
+            server
+        };
+        spec.servers.push(bridged(
+            "shout",
+            Bridge::contextforge_translate_locked("bridge.lock"),
+        ));
+        spec.servers
+            .push(bridged("utils", Bridge::fastmcp_launcher()));
+        spec
+    }
+
+    #[test]
+    fn the_rendered_compose_file_gives_no_bridged_service_a_gateway_secret() {
+        let spec = bridged_fleet();
+        let plan = FleetPlan::from_spec(&spec).unwrap();
+        let text = crate::Renderer::new()
+            .unwrap()
+            .render_compose(&plan)
+            .unwrap();
+        let compose: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
+        let mut bridged = 0;
+        for server in &spec.servers {
+            if !matches!(server.transport, ServerTransport::Stdio { .. }) {
+                continue;
+            }
+            bridged += 1;
+            let service = &compose["services"][server.name.as_str()];
+            let names: Vec<&str> = service["environment"]
+                .as_mapping()
+                .map(|env| env.keys().filter_map(|key| key.as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(names, ["UPSTREAM_TOKEN"], "{}", server.name);
+            for secret in GATEWAY_SECRETS {
+                assert!(!names.contains(secret), "{} gets {secret}", server.name);
+            }
+        }
+        assert_eq!(bridged, 2);
+        // The gateway itself still gets all of them.
+        let gateway = compose["services"][GATEWAY_SERVICE]["environment"]
+            .as_mapping()
+            .unwrap();
+        for secret in GATEWAY_SECRETS {
+            assert!(gateway.contains_key(*secret), "{secret}");
+        }
+    }
+
+    #[test]
+    fn servers_say_the_url_to_register_and_are_named_so() {
+        let plan = FleetPlan::from_spec(&bridged_fleet()).unwrap();
+        for service in &plan.compose.services {
+            assert_eq!(service.hostname, service.name);
+            match service.name.as_str() {
+                GATEWAY_SERVICE => assert_eq!(service.registration_url, None),
+                name => assert_eq!(
+                    service.registration_url.as_deref(),
+                    Some(format!("http://{name}:8000/mcp").as_str())
+                ),
+            }
+        }
+        let text = crate::Renderer::new()
+            .unwrap()
+            .render_compose(&plan)
+            .unwrap();
+        assert!(text.contains("    hostname: \"utils\"\n"));
+        assert!(text.contains("registers this server as http://utils:8000/mcp\n"));
     }
 
     #[test]

@@ -9,32 +9,54 @@
 
 // ---- directories in the image -----------------------------------------------
 
-/// Where the virtual environment lives in both stages.
+/// Where the server's virtual environment lives in both stages.
 pub const VENV_DIR: &str = "/opt/venv";
+/// Where the virtual environment of the `mcpgateway.translate` bridge lives
+/// in both stages: its own, so the bridge's dependencies (ContextForge pins
+/// `mcp>=2`) can never replace the server's (a FastMCP 1.x script pins
+/// `mcp==1.*`).
+pub const BRIDGE_VENV_DIR: &str = "/opt/bridge";
 /// Where sources are copied in the final image.
 pub const APP_DIR: &str = "/app";
 /// Where dependency manifests are copied in the builder stage.
 pub(crate) const BUILD_DIR: &str = "/build";
+/// Where the translate bridge's lock is copied in the builder stage: a
+/// directory of its own, so no manifest path of the server can land on it.
+pub(crate) const BRIDGE_BUILD_DIR: &str = "/build-bridge";
 /// Where an offline vendor directory is copied in the builder stage (which
 /// never runs as a container, so it is not reserved).
 pub(crate) const VENDOR_DIR: &str = "/tmp/vendor";
 /// Prefix of a pinned Node bridge installation.
 pub(crate) const NODE_BRIDGE_DIR: &str = "/opt/mcp-bridge";
-/// Directory of the generator's own files in the image (the FastMCP launcher).
+/// Directory of the generator's own files in the image (the launchers).
 pub(crate) const LAUNCHER_DIR: &str = "/opt/mcpfleet";
 /// File name of the FastMCP launcher in the build context.
 pub const LAUNCHER_FILE: &str = "mcpfleet_launcher.py";
+/// File name of the `mcpgateway.translate` launcher in the build context.
+pub const TRANSLATE_LAUNCHER_FILE: &str = "mcpfleet_translate.py";
 /// The tmpfs every compose service gets; writable already, so a spec may
 /// not ask for it as a writable path.
 pub(crate) const TMPFS_DIR: &str = "/tmp";
 
 /// Absolute directories the generator owns in the final image; writable
 /// paths may be neither these nor below them.
-pub(crate) const RESERVED_DIRS: &[&str] = &[VENV_DIR, NODE_BRIDGE_DIR, LAUNCHER_DIR, BUILD_DIR];
+pub(crate) const RESERVED_DIRS: &[&str] = &[
+    VENV_DIR,
+    BRIDGE_VENV_DIR,
+    NODE_BRIDGE_DIR,
+    LAUNCHER_DIR,
+    BUILD_DIR,
+    BRIDGE_BUILD_DIR,
+];
 
 /// Where the FastMCP launcher is installed in the image.
 pub(crate) fn launcher_in_image() -> String {
     format!("{LAUNCHER_DIR}/launcher.py")
+}
+
+/// Where the `mcpgateway.translate` launcher is installed in the image.
+pub(crate) fn translate_launcher_in_image() -> String {
+    format!("{LAUNCHER_DIR}/translate_launcher.py")
 }
 
 // ---- environment --------------------------------------------------------------
@@ -54,14 +76,25 @@ pub(crate) const RESERVED_ENV: &[&str] = &[
     "NODE_ENV",
 ];
 
-/// Secrets `mcpgateway.translate` refuses to start without (it imports the
-/// gateway's config module, which validates them).
-pub(crate) const TRANSLATE_SECRETS: &[&str] = &[
+/// Variables the translate launcher sets itself, unless the deployer did,
+/// before it imports `mcpgateway.translate` (whose config module checks the
+/// two secrets' strength and, with e-mail auth on, the passwords'), and
+/// removes again before the stdio child is spawned: throwaway secrets and
+/// `EMAIL_AUTH_ENABLED=false`. Nothing requires them from the deployer. The
+/// template sets exactly these (a unit test in `plan` checks it).
+pub(crate) const TRANSLATE_THROWAWAY_ENV: &[&str] = &[
     "JWT_SECRET_KEY",
     "AUTH_ENCRYPTION_SECRET",
-    "PLATFORM_ADMIN_PASSWORD",
-    "DEFAULT_USER_PASSWORD",
+    "EMAIL_AUTH_ENABLED",
 ];
+
+/// Whether a translate-bridged spec may not define `name`: the launcher
+/// sets it, or it is one of the gateway's secrets. Either way a value from
+/// the deployer's environment would be the gateway's own, handed to the
+/// bridged server.
+pub(crate) fn is_translate_owned_env(name: &str) -> bool {
+    TRANSLATE_THROWAWAY_ENV.contains(&name) || GATEWAY_SECRETS.contains(&name)
+}
 
 // ---- the gateway service ------------------------------------------------------
 
@@ -134,9 +167,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_launcher_lives_in_a_reserved_directory() {
+    fn the_launchers_and_venvs_live_in_reserved_directories() {
         assert!(RESERVED_DIRS.contains(&LAUNCHER_DIR));
         assert_eq!(launcher_in_image(), "/opt/mcpfleet/launcher.py");
+        assert_eq!(
+            translate_launcher_in_image(),
+            "/opt/mcpfleet/translate_launcher.py"
+        );
+        for dir in [VENV_DIR, BRIDGE_VENV_DIR, BRIDGE_BUILD_DIR] {
+            assert!(RESERVED_DIRS.contains(&dir), "{dir}");
+        }
+        assert_ne!(VENV_DIR, BRIDGE_VENV_DIR);
     }
 
     #[test]
@@ -153,9 +194,15 @@ mod tests {
     }
 
     #[test]
-    fn translate_secrets_are_gateway_secrets() {
-        for name in TRANSLATE_SECRETS {
-            assert!(GATEWAY_SECRETS.contains(name), "{name}");
+    fn the_throwaway_secrets_are_names_of_gateway_secrets() {
+        // Exactly why a deployer-supplied value must never reach a bridge.
+        for name in ["JWT_SECRET_KEY", "AUTH_ENCRYPTION_SECRET"] {
+            assert!(TRANSLATE_THROWAWAY_ENV.contains(&name), "{name}");
+            assert!(GATEWAY_SECRETS.contains(&name), "{name}");
         }
+        for name in TRANSLATE_THROWAWAY_ENV.iter().chain(GATEWAY_SECRETS) {
+            assert!(is_translate_owned_env(name), "{name}");
+        }
+        assert!(!is_translate_owned_env("UPSTREAM_API_KEY"));
     }
 }

@@ -62,14 +62,20 @@
 //! ```
 //!
 //! A fleet ([`FleetPlan::from_spec`], [`Renderer::render_fleet`]) adds a
-//! compose file: one internal network, services reached by DNS name, an
-//! optional ContextForge `gateway` service that waits for every server to be
-//! healthy, `init`, `read_only`, `no-new-privileges`, `cap_drop: [ALL]`,
-//! CPU/memory limits, named volumes for [`ServerSpec::writable_paths`], a
-//! restart policy, and `${NAME:?…}` interpolation for every variable without
-//! a default, so a missing secret stops compose before anything starts. All
-//! of it, hardening included, is data in [`ComposeService`]: the template
-//! only lays it out. The fleet is validated as a whole, each server once.
+//! compose file: one internal network, services reached by DNS name (each
+//! container's `hostname` is its service name too), an optional ContextForge
+//! `gateway` service that waits for every server to be healthy, `init`,
+//! `read_only`, `no-new-privileges`, `cap_drop: [ALL]`, CPU/memory limits,
+//! named volumes for [`ServerSpec::writable_paths`], a restart policy, and
+//! `${NAME:?…}` interpolation for every variable without a default, so a
+//! missing secret stops compose before anything starts. All of it,
+//! hardening included, is data in [`ComposeService`]: the template only lays
+//! it out. Each server's [`ComposeService::registration_url`] is the URL a
+//! gateway on the fleet network must register it with,
+//! `http://<service name>:<port><path>`: the service name is the only name
+//! the FastMCP launcher admits in the `Host` header, so any other name that
+//! reaches the container (the compose container name `<project>_utils_1`)
+//! gets `421`. The fleet is validated as a whole, each server once.
 //!
 //! # Types
 //!
@@ -89,18 +95,46 @@
 //! - Rendering: [`Renderer`], [`GeneratedFiles`], [`GeneratedFile`],
 //!   [`templates`].
 //! - Names the generator owns in images and compose files: [`VENV_DIR`],
-//!   [`APP_DIR`], [`LAUNCHER_FILE`], [`GATEWAY_SERVICE`], [`COMPOSE_FILE`].
+//!   [`BRIDGE_VENV_DIR`], [`APP_DIR`], [`LAUNCHER_FILE`],
+//!   [`TRANSLATE_LAUNCHER_FILE`], [`GATEWAY_SERVICE`], [`COMPOSE_FILE`].
 //!
 //! # What the images look like
 //!
-//! - Multi-stage: a `builder` stage creates `/opt/venv` (Python) or
-//!   `node_modules` (Node) from the manifest alone; the `runtime` stage on the
-//!   same base copies that result, then the sources. A source-only change
-//!   leaves the builder stage, and so the dependency layers, cached.
+//! - Multi-stage: a `builder` stage installs from the manifests alone — the
+//!   server's dependencies into [`VENV_DIR`] (Python) or `node_modules`
+//!   (Node), the translate bridge into [`BRIDGE_VENV_DIR`] — and runs
+//!   `pip check` on every virtual environment in the `RUN` that fills it:
+//!   pip only warns when one install breaks another's requirements, and the
+//!   check turns that into a failed build instead of an image that dies at
+//!   start. The `runtime` stage, on the same base, copies the results. A
+//!   source-only change leaves the builder stage, and so the dependency
+//!   layers, cached.
+//! - In the `runtime` stage everything that does not depend on the sources
+//!   comes first — environment, the account, the installed environments,
+//!   the generator's launchers, `WORKDIR`, `USER`, `EXPOSE`, `HEALTHCHECK`,
+//!   `CMD`, default values, labels — and the sources' `COPY` is the last
+//!   instruction. The classic builder rebuilds every instruction after a
+//!   changed layer, each one a container commit, so a source-only rebuild
+//!   redoes only the copies.
+//! - The `HEALTHCHECK`, and the compose healthcheck (the same
+//!   [`HealthcheckStep`]), probes the way the gateway connects: the
+//!   container's own address, its hostname resolved inside the container,
+//!   never 127.0.0.1. A probe of loopback passes for a server that listens
+//!   on loopback only and refuses everyone else; this one fails it, and
+//!   fails if the hostname resolves to loopback. It is a `python -c` or
+//!   `node -e` one-liner using only the standard library (TCP connect or an
+//!   HTTP `GET` that must answer 2xx, see [`Probe`]), in exec form. It runs
+//!   every 2 s by default: Docker Engines before 25.0 have no start interval,
+//!   so the interval alone decides how soon after the server answers the
+//!   container is healthy, which is what `depends_on: service_healthy`
+//!   waits for ([`Healthcheck`] overrides it).
 //! - Non-root numeric `USER`, exec-form `HEALTHCHECK` and `CMD`,
 //!   `PYTHONDONTWRITEBYTECODE`/`PYTHONUNBUFFERED`, `pip --no-cache-dir`,
 //!   apt packages pinned and lists removed, sources owned by root (read-only
 //!   to the server).
+//! - Native HTTP servers get `HOST=0.0.0.0` and `PORT=<port>`, for servers
+//!   that bind what those say; a server that reads other variables needs
+//!   them in its `env` or arguments.
 //! - Only the classic builder is assumed (Docker 20.10 without BuildKit):
 //!   no `RUN --mount`, heredocs, `COPY --chmod` or `# syntax=` lines.
 //! - The base image is any `name:tag[@digest]` (defaults: `python:<v>-slim`,
@@ -117,17 +151,79 @@
 //!
 //! | bridge | runtime | how | cost |
 //! |---|---|---|---|
-//! | [`Bridge::ContextforgeTranslate`] | Python | `python -m mcpgateway.translate --stdio "<cmd>" --expose-streamable-http` spawns any stdio command; `GET /healthz` | the whole gateway package: venv 295 MB (96 packages) vs 58 MB; ready in 4.4–8.1 s vs 0.9–1.4 s; 166 MB RSS plus the child; needs the four gateway secrets at run time |
-//! | [`Bridge::FastmcpLauncher`] | Python | a generated launcher imports the FastMCP / MCPServer object (mcp 1.x and 2.x), binds `0.0.0.0`, admits the service name as `Host` | no extra package (the script's own `mcp`); 55 MB RSS in total; FastMCP scripts only |
-//! | [`Bridge::Supergateway`] | Node | `supergateway --stdio "<cmd>" --outputTransport streamableHttp`; `GET /healthz` | one npm package, best taken from the project's lockfile |
+//! | [`Bridge::ContextforgeTranslate`] | Python or Node | a generated launcher runs `mcpgateway.translate --stdio "<cmd>" --expose-streamable-http`, which spawns any stdio command; `GET /healthz` | the whole gateway package, in a virtual environment of its own: by far the largest image, slowest start and most memory of the three |
+//! | [`Bridge::FastmcpLauncher`] | Python | a generated launcher imports the FastMCP / MCPServer object (mcp 1.x and 2.x), binds `0.0.0.0`, admits the service name as `Host` | no extra package (the script's own `mcp`); FastMCP scripts only |
+//! | [`Bridge::Supergateway`] | Node | `supergateway --stdio "<cmd>" --outputTransport streamableHttp`; `GET /healthz` | one npm package, best taken from the project's lockfile; needs the npm registry, or a cache filled where it is reachable |
 //!
-//! The figures were measured on the host (same venvs the images install,
-//! 3 runs, 2-core machine under load), from process start to the first
-//! successful `initialize`; image sizes follow the venv sizes. The launcher
-//! exists because FastMCP from mcp 1.x binds 127.0.0.1 and answers
-//! `421 Invalid Host header` to `Host: utils:8000`; with the launcher the
-//! same request answers 200 while other Host names still get 421 (checked
-//! with mcp 1.30 and 2.3).
+//! `mcpgateway.translate` is part of the gateway's package, which pins its
+//! own dependencies (ContextForge 1.1.0 needs `mcp>=2`). Installed next to
+//! a FastMCP 1.x server that pins `mcp==1.*`, one of the two loses, with
+//! only a warning from pip. So the bridge gets its own virtual environment,
+//! [`BRIDGE_VENV_DIR`]; the stdio child still runs with the server's Python
+//! (`/opt/venv/bin/python /app/server.py`), or with `node` for a Node server,
+//! whose base image must then also provide a Python with `venv` for the
+//! bridge (Debian: `python3-venv` next to `nodejs`). From a hashed lock
+//! (`lock`, installed with `--require-hashes`) the bridge installs with no
+//! unverified package; when the server's requirements use `require_hashes`
+//! the lock is required, since an unhashed bridge would pull in dozens of
+//! packages unchecked and satisfy most of the server's pins before they are
+//! verified. With a wheelhouse ([`InstallMode::Offline`]) the bridge builds
+//! without network, which makes it the bridge for Node servers where the npm
+//! registry is out of reach.
+//!
+//! translate imports the gateway's config module, which refuses weak or
+//! missing `JWT_SECRET_KEY` and `AUTH_ENCRYPTION_SECRET` (and, with e-mail
+//! auth on, passwords), and it copies its whole environment into the stdio
+//! child. The generated launcher ([`TRANSLATE_LAUNCHER_FILE`]) therefore
+//! sets fresh random throwaway values and `EMAIL_AUTH_ENABLED=false` for
+//! whichever of these the deployer did not set, imports translate, deletes
+//! the variables it set, and runs translate with its usual arguments. The
+//! bridge signs and encrypts nothing with those values; the child never
+//! sees them; and nothing is required from the deployer, so the compose
+//! file never hands a bridged server the gateway's secrets (a bridged spec
+//! may not name them at all).
+//!
+//! ```
+//! use mcpfleet_dockerfile_gen::{
+//!     Bridge, BuildPlan, Dependencies, Entrypoint, Renderer, Runtime, ServerSpec,
+//!     ServerTransport,
+//! };
+//!
+//! let mut spec = ServerSpec::new(
+//!     "shout",
+//!     Runtime::python("3.12"),
+//!     Entrypoint::script("server.py"),
+//!     ServerTransport::Stdio {
+//!         bridge: Bridge::contextforge_translate_locked("bridge-requirements.txt"),
+//!     },
+//! );
+//! spec.dependencies = Dependencies::Requirements {
+//!     path: "requirements.txt".into(),
+//!     require_hashes: true,
+//! };
+//! let plan = BuildPlan::from_spec(&spec)?;
+//! assert!(plan.runtime_env.is_empty()); // nothing of the gateway's
+//! let files = Renderer::new()?.render(&plan)?;
+//! let dockerfile = files.get("Dockerfile").unwrap_or_default();
+//! assert!(dockerfile.contains("--require-hashes -r /build-bridge/bridge-requirements.txt"));
+//! assert!(dockerfile.contains("/opt/bridge/bin/pip check"));
+//! assert!(dockerfile.contains(
+//!     r#"CMD ["/opt/bridge/bin/python", "/opt/mcpfleet/translate_launcher.py", "--stdio", "/opt/venv/bin/python /app/server.py""#
+//! ));
+//! assert!(files.get("mcpfleet_translate.py").is_some());
+//!
+//! // Hashed server requirements and an unhashed bridge: refused.
+//! spec.transport = ServerTransport::Stdio { bridge: Bridge::contextforge_translate() };
+//! let err = BuildPlan::from_spec(&spec).unwrap_err();
+//! assert_eq!(err.field(), Some("transport.bridge.lock"));
+//! # Ok::<(), mcpfleet_dockerfile_gen::Error>(())
+//! ```
+//!
+//! The FastMCP launcher exists because FastMCP from mcp 1.x binds 127.0.0.1
+//! and answers `421 Invalid Host header` to `Host: utils:8000`; with the
+//! launcher the same request answers 200 while other Host names still get
+//! 421 (checked with mcp 1.30 and 2.3), which is why a fleet must register
+//! servers by service name ([`ComposeService::registration_url`]).
 //!
 //! # hadolint
 //!
@@ -167,7 +263,9 @@ mod validate;
 
 pub use error::{Error, Result};
 pub use fleet::{ComposeEnv, ComposeNetwork, ComposePlan, ComposeService, FleetPlan, VolumeMount};
-pub use layout::{APP_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, VENV_DIR};
+pub use layout::{
+    APP_DIR, BRIDGE_VENV_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, TRANSLATE_LAUNCHER_FILE, VENV_DIR,
+};
 pub use plan::{
     BuildPlan, Endpoint, EndpointTransport, HealthcheckStep, KeyValue, RuntimeEnv, Stage, Step,
     SupportingFile,

@@ -12,19 +12,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::layout::{
-    APP_DIR, BUILD_DIR, LAUNCHER_FILE, NODE_BRIDGE_DIR, TRANSLATE_SECRETS, VENDOR_DIR, VENV_DIR,
-    launcher_in_image, mcp_label, oci_label,
+    APP_DIR, BRIDGE_BUILD_DIR, BRIDGE_VENV_DIR, BUILD_DIR, LAUNCHER_FILE, NODE_BRIDGE_DIR,
+    TRANSLATE_LAUNCHER_FILE, VENDOR_DIR, VENV_DIR, launcher_in_image, mcp_label, oci_label,
+    translate_launcher_in_image,
 };
 use crate::spec::{
     Bridge, Dependencies, Entrypoint, EnvVar, ImageRef, InstallMode, Probe, Runtime, ServerSpec,
     ServerTransport,
 };
+use crate::templates;
 use crate::validate::{self, Valid};
 
 /// Endpoint path every stdio bridge serves.
 const BRIDGE_MCP_PATH: &str = "/mcp";
 /// Health path of the bridges that have one.
 const BRIDGE_HEALTH_PATH: &str = "/healthz";
+/// Interpreter that creates the translate bridge's environment in a Node
+/// image, unless the spec names one.
+const DEFAULT_BRIDGE_INTERPRETER: &str = "python3";
 
 /// Everything needed to write one server's build context.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,7 +175,7 @@ impl KeyValue {
 pub struct HealthcheckStep {
     /// Program and arguments (no shell).
     pub test: Vec<String>,
-    /// Probe interval, e.g. `15s`.
+    /// Probe interval, e.g. `2s`.
     pub interval: String,
     /// Probe timeout.
     pub timeout: String,
@@ -301,6 +306,17 @@ struct Planner<'a> {
     base: String,
 }
 
+/// Where the `mcpgateway.translate` bridge comes from.
+#[derive(Debug, Clone, Copy)]
+enum TranslateSource<'a> {
+    /// A hashed lock in the build context, into the bridge's own venv.
+    Lock(&'a str),
+    /// One pinned requirement, into the bridge's own venv.
+    Requirement(&'a str),
+    /// The server's dependency manifest: the bridge shares the server's venv.
+    ServerManifest,
+}
+
 impl<'a> Planner<'a> {
     fn new(spec: &'a ServerSpec) -> Self {
         let default_base = match &spec.runtime {
@@ -329,12 +345,34 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The pip requirement the bridge needs installed, if any.
-    fn bridge_pip_requirement(&self) -> Option<&'a str> {
+    /// Where the translate bridge comes from, if the server is bridged by it.
+    fn translate(&self) -> Option<TranslateSource<'a>> {
         match self.bridge() {
-            Some(Bridge::ContextforgeTranslate { requirement }) => requirement.as_deref(),
+            Some(Bridge::ContextforgeTranslate {
+                lock: Some(lock), ..
+            }) => Some(TranslateSource::Lock(lock)),
+            Some(Bridge::ContextforgeTranslate {
+                requirement: Some(requirement),
+                ..
+            }) => Some(TranslateSource::Requirement(requirement)),
+            Some(Bridge::ContextforgeTranslate { .. }) => Some(TranslateSource::ServerManifest),
             _ => None,
         }
+    }
+
+    /// Whether the translate bridge has a virtual environment of its own.
+    fn has_bridge_venv(&self) -> bool {
+        matches!(
+            self.translate(),
+            Some(TranslateSource::Lock(_) | TranslateSource::Requirement(_))
+        )
+    }
+
+    /// Whether the server has a virtual environment (Python with
+    /// dependencies; validation makes a translate bridge taken from the
+    /// server's manifest imply dependencies).
+    fn has_server_venv(&self) -> bool {
+        self.is_python && self.spec.dependencies != Dependencies::None
     }
 
     fn pinned_supergateway(&self) -> Option<&'a str> {
@@ -344,17 +382,61 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Python always gets a virtual environment when anything is installed.
+    /// Whether anything is installed, and so a builder stage exists.
     fn has_builder(&self) -> bool {
         self.spec.dependencies != Dependencies::None
-            || self.bridge_pip_requirement().is_some()
+            || self.has_bridge_venv()
             || self.pinned_supergateway().is_some()
     }
 
+    /// The server's Python: its environment's, or the base image's
+    /// interpreter when it has none.
     fn python(&self) -> String {
         match &self.spec.runtime {
-            Runtime::Python { interpreter, .. } if !self.has_builder() => interpreter.clone(),
+            Runtime::Python { interpreter, .. } if !self.has_server_venv() => interpreter.clone(),
             _ => format!("{VENV_DIR}/bin/python"),
+        }
+    }
+
+    /// The Python that runs the translate bridge.
+    fn bridge_python(&self) -> String {
+        if self.has_bridge_venv() {
+            format!("{BRIDGE_VENV_DIR}/bin/python")
+        } else {
+            self.python()
+        }
+    }
+
+    /// The interpreter that creates the bridge's environment.
+    fn bridge_interpreter(&self) -> &'a str {
+        match (self.bridge(), &self.spec.runtime) {
+            (
+                Some(Bridge::ContextforgeTranslate {
+                    interpreter: Some(interpreter),
+                    ..
+                }),
+                _,
+            ) => interpreter,
+            (_, Runtime::Python { interpreter, .. }) => interpreter,
+            _ => DEFAULT_BRIDGE_INTERPRETER,
+        }
+    }
+
+    /// The generator's launcher the bridge runs, if any: file in the build
+    /// context, template, path in the image.
+    fn launcher(&self) -> Option<(&'static str, &'static str, String)> {
+        match self.bridge() {
+            Some(Bridge::FastmcpLauncher { .. }) => Some((
+                LAUNCHER_FILE,
+                templates::FASTMCP_LAUNCHER,
+                launcher_in_image(),
+            )),
+            Some(Bridge::ContextforgeTranslate { .. }) => Some((
+                TRANSLATE_LAUNCHER_FILE,
+                templates::TRANSLATE_LAUNCHER,
+                translate_launcher_in_image(),
+            )),
+            _ => None,
         }
     }
 
@@ -379,13 +461,14 @@ impl<'a> Planner<'a> {
             from: self.base.clone(),
             steps: self.runtime_steps(&healthcheck),
         });
-        let supporting_files = match self.bridge() {
-            Some(Bridge::FastmcpLauncher { .. }) => vec![SupportingFile {
-                path: LAUNCHER_FILE.to_owned(),
-                template: crate::templates::FASTMCP_LAUNCHER.to_owned(),
-            }],
-            _ => Vec::new(),
-        };
+        let supporting_files: Vec<SupportingFile> = self
+            .launcher()
+            .map(|(path, template, _)| SupportingFile {
+                path: path.to_owned(),
+                template: template.to_owned(),
+            })
+            .into_iter()
+            .collect();
         BuildPlan {
             server: self.spec.name.clone(),
             dockerignore: self.dockerignore(&supporting_files),
@@ -425,43 +508,113 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn python_builder(&self) -> Vec<Step> {
-        let spec = self.spec;
-        let Runtime::Python { interpreter, .. } = &spec.runtime else {
-            return Vec::new();
+    fn from_builder(dir: &str) -> Step {
+        Step::Copy {
+            from_stage: Some("builder".to_owned()),
+            sources: vec![dir.to_owned()],
+            dest: dir.to_owned(),
+        }
+    }
+
+    /// Variables of every builder stage that runs pip.
+    fn python_build_env() -> Vec<KeyValue> {
+        vec![
+            KeyValue::new("PYTHONDONTWRITEBYTECODE", "1"),
+            KeyValue::new("PYTHONUNBUFFERED", "1"),
+            KeyValue::new("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+        ]
+    }
+
+    /// `pip install` into `venv`, from the vendored wheelhouse when offline.
+    fn pip_install(&self, venv: &str, args: &str) -> String {
+        let source = if self.offline_vendor().is_some() {
+            format!(" --no-index --find-links {VENDOR_DIR}")
+        } else {
+            String::new()
         };
-        let mut steps = vec![Step::Env {
-            vars: vec![
-                KeyValue::new("PYTHONDONTWRITEBYTECODE", "1"),
-                KeyValue::new("PYTHONUNBUFFERED", "1"),
-                KeyValue::new("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-            ],
-        }];
-        let offline = self.offline_vendor();
-        if let Some(vendor) = offline {
+        format!("{venv}/bin/pip install --no-cache-dir{source} {args}")
+    }
+
+    /// `pip check` of `venv`: fails the build on conflicting requirements,
+    /// which `pip install` only warns about.
+    fn pip_check(venv: &str) -> String {
+        format!("{venv}/bin/pip check")
+    }
+
+    /// The bridge's lock in the builder stage.
+    fn bridge_lock_in_builder(lock: &str) -> String {
+        format!("{BRIDGE_BUILD_DIR}/{lock}")
+    }
+
+    /// What the builder's first `RUN` installs from: the vendored packages
+    /// and the bridge's lock (nothing of the project itself).
+    fn builder_inputs(&self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        if let Some(vendor) = self.offline_vendor() {
+            let npm = !self.is_python
+                && (matches!(self.spec.dependencies, Dependencies::Npm { .. })
+                    || self.pinned_supergateway().is_some());
+            let wheels = self.is_python || self.has_bridge_venv();
+            let what = match (npm, wheels) {
+                (true, true) => "npm cache and wheelhouse",
+                (true, false) => "npm cache",
+                _ => "wheelhouse",
+            };
             steps.push(Step::Comment {
-                text:
-                    "Offline build: packages come from the vendored wheelhouse, never the network."
-                        .to_owned(),
+                text: format!(
+                    "Offline build: packages come from the vendored {what}, never the network."
+                ),
             });
             steps.push(Self::copy(vec![vendor.to_owned()], VENDOR_DIR));
         }
-        let pip = |args: &str| {
-            let source = if offline.is_some() {
-                format!(" --no-index --find-links {VENDOR_DIR}")
-            } else {
-                String::new()
-            };
-            format!("{VENV_DIR}/bin/pip install --no-cache-dir{source} {args}")
-        };
-        // Toolchain, venv and bridge change rarely: one layer, before any
-        // project file, so editing requirements does not reinstall the bridge.
-        let mut prepare = Self::apt_install(&spec.build_packages);
-        prepare.push(format!("{} -m venv {VENV_DIR}", quote(interpreter)));
-        if let Some(requirement) = self.bridge_pip_requirement() {
-            prepare.push(pip(&quote(requirement)));
+        if let Some(TranslateSource::Lock(lock)) = self.translate() {
+            steps.push(Self::copy(
+                vec![lock.to_owned()],
+                Self::bridge_lock_in_builder(lock),
+            ));
         }
-        steps.push(Step::Run { commands: prepare });
+        steps
+    }
+
+    /// The bridge's own environment: created, installed and checked in one
+    /// layer (empty unless the bridge has an environment of its own).
+    fn bridge_venv_commands(&self) -> Vec<String> {
+        let args = match self.translate() {
+            Some(TranslateSource::Lock(lock)) => format!(
+                "--require-hashes -r {}",
+                quote(&Self::bridge_lock_in_builder(lock))
+            ),
+            Some(TranslateSource::Requirement(requirement)) => quote(requirement),
+            Some(TranslateSource::ServerManifest) | None => return Vec::new(),
+        };
+        vec![
+            format!(
+                "{} -m venv {BRIDGE_VENV_DIR}",
+                quote(self.bridge_interpreter())
+            ),
+            self.pip_install(BRIDGE_VENV_DIR, &args),
+            Self::pip_check(BRIDGE_VENV_DIR),
+        ]
+    }
+
+    fn python_builder(&self) -> Vec<Step> {
+        let spec = self.spec;
+        let mut steps = vec![Step::Env {
+            vars: Self::python_build_env(),
+        }];
+        steps.extend(self.builder_inputs());
+        // Toolchain, bridge and the server's empty venv change rarely: one
+        // layer, before any project file, so editing requirements does not
+        // reinstall the bridge.
+        let mut prepare = Self::apt_install(&spec.build_packages);
+        prepare.extend(self.bridge_venv_commands());
+        if let (true, Runtime::Python { interpreter, .. }) = (self.has_server_venv(), &spec.runtime)
+        {
+            prepare.push(format!("{} -m venv {VENV_DIR}", quote(interpreter)));
+        }
+        if !prepare.is_empty() {
+            steps.push(Step::Run { commands: prepare });
+        }
         match &spec.dependencies {
             Dependencies::Requirements {
                 path,
@@ -475,7 +628,10 @@ impl<'a> Planner<'a> {
                     ""
                 };
                 steps.push(Step::Run {
-                    commands: vec![pip(&format!("{hashes}-r {}", quote(&dest)))],
+                    commands: vec![
+                        self.pip_install(VENV_DIR, &format!("{hashes}-r {}", quote(&dest))),
+                        Self::pip_check(VENV_DIR),
+                    ],
                 });
             }
             Dependencies::Pyproject { path } => {
@@ -487,7 +643,11 @@ impl<'a> Planner<'a> {
                     "{VENV_DIR}/bin/python -c \"import tomllib; print(*tomllib.load(open('{dest}', 'rb'))['project'].get('dependencies', []), sep=chr(10))\" > {BUILD_DIR}/requirements.txt"
                 );
                 steps.push(Step::Run {
-                    commands: vec![extract, pip(&format!("-r {BUILD_DIR}/requirements.txt"))],
+                    commands: vec![
+                        extract,
+                        self.pip_install(VENV_DIR, &format!("-r {BUILD_DIR}/requirements.txt")),
+                        Self::pip_check(VENV_DIR),
+                    ],
                 });
             }
             Dependencies::None | Dependencies::Npm { .. } => {}
@@ -497,24 +657,19 @@ impl<'a> Planner<'a> {
 
     fn node_builder(&self) -> Vec<Step> {
         let spec = self.spec;
-        let mut steps = vec![Step::Env {
-            vars: vec![KeyValue::new("NODE_ENV", "production")],
-        }];
-        let offline = self.offline_vendor();
-        if let Some(vendor) = offline {
-            steps.push(Step::Comment {
-                text:
-                    "Offline build: packages come from the vendored npm cache, never the network."
-                        .to_owned(),
-            });
-            steps.push(Self::copy(vec![vendor.to_owned()], VENDOR_DIR));
+        let mut env = vec![KeyValue::new("NODE_ENV", "production")];
+        if self.has_bridge_venv() {
+            env.extend(Self::python_build_env());
         }
-        let npm_source = if offline.is_some() {
+        let mut steps = vec![Step::Env { vars: env }];
+        steps.extend(self.builder_inputs());
+        let npm_source = if self.offline_vendor().is_some() {
             format!(" --offline --cache {VENDOR_DIR}")
         } else {
             String::new()
         };
         let mut prepare = Self::apt_install(&spec.build_packages);
+        prepare.extend(self.bridge_venv_commands());
         if let Some(version) = self.pinned_supergateway() {
             prepare.push(format!(
                 "npm install --global --prefix {NODE_BRIDGE_DIR} --no-audit --no-fund{npm_source} {}",
@@ -603,18 +758,25 @@ impl<'a> Planner<'a> {
         labels
     }
 
+    /// The final stage. Everything that does not depend on the sources comes
+    /// first and the sources' `COPY` last: on the classic builder every
+    /// instruction after a changed layer is rebuilt (each a container
+    /// commit), so a source-only change then rebuilds nothing else. Among
+    /// the rest, what changes more often comes later: environment, account
+    /// and packages; installed environments; launchers; how the container
+    /// runs; defaults and labels (a version bump); the project's files.
     fn runtime_steps(&self, healthcheck: &HealthcheckStep) -> Vec<Step> {
         let spec = self.spec;
         let user = &spec.user;
-        let mut steps = vec![Step::Label {
-            labels: self.labels(),
-        }];
+        let mut steps = Vec::new();
 
         let mut env = Vec::new();
-        if self.is_python {
+        if self.is_python || self.has_bridge_venv() {
             env.push(KeyValue::new("PYTHONDONTWRITEBYTECODE", "1"));
             env.push(KeyValue::new("PYTHONUNBUFFERED", "1"));
-            if self.has_builder() {
+        }
+        if self.is_python {
+            if self.has_server_venv() {
                 env.push(KeyValue::new("VIRTUAL_ENV", VENV_DIR));
                 env.push(KeyValue::new("PATH", format!("{VENV_DIR}/bin:$PATH")));
             }
@@ -631,7 +793,9 @@ impl<'a> Planner<'a> {
             env.push(KeyValue::new("HOST", "0.0.0.0"));
             env.push(KeyValue::new("PORT", spec.port.to_string()));
         }
-        steps.push(Step::Env { vars: env });
+        if !env.is_empty() {
+            steps.push(Step::Env { vars: env });
+        }
 
         // System packages, the account and writable directories: one layer.
         let mut setup = Self::apt_install(&spec.system_packages);
@@ -655,53 +819,35 @@ impl<'a> Planner<'a> {
         }
         steps.push(Step::Run { commands: setup });
 
-        if self.has_builder() {
-            if self.is_python {
-                steps.push(Step::Copy {
-                    from_stage: Some("builder".to_owned()),
-                    sources: vec![VENV_DIR.to_owned()],
-                    dest: VENV_DIR.to_owned(),
-                });
-            } else {
-                if self.pinned_supergateway().is_some() {
-                    steps.push(Step::Copy {
-                        from_stage: Some("builder".to_owned()),
-                        sources: vec![NODE_BRIDGE_DIR.to_owned()],
-                        dest: NODE_BRIDGE_DIR.to_owned(),
-                    });
-                }
-                if matches!(spec.dependencies, Dependencies::Npm { .. }) {
-                    steps.push(Step::Copy {
-                        from_stage: Some("builder".to_owned()),
-                        sources: vec![format!("{APP_DIR}/node_modules")],
-                        dest: format!("{APP_DIR}/node_modules"),
-                    });
-                }
-            }
+        // Installed environments, the bridge's (which changes least) first.
+        if self.has_bridge_venv() {
+            steps.push(Self::from_builder(BRIDGE_VENV_DIR));
         }
-        if let Some(Bridge::FastmcpLauncher { .. }) = self.bridge() {
-            steps.push(Self::copy(
-                vec![LAUNCHER_FILE.to_owned()],
-                launcher_in_image(),
-            ));
+        if self.has_server_venv() {
+            steps.push(Self::from_builder(VENV_DIR));
         }
+        if self.pinned_supergateway().is_some() {
+            steps.push(Self::from_builder(NODE_BRIDGE_DIR));
+        }
+        if matches!(spec.dependencies, Dependencies::Npm { .. }) {
+            steps.push(Self::from_builder(&format!("{APP_DIR}/node_modules")));
+        }
+        if let Some((file, _, in_image)) = self.launcher() {
+            steps.push(Self::copy(vec![file.to_owned()], in_image));
+        }
+
         steps.push(Step::Workdir {
             path: APP_DIR.to_owned(),
         });
-        if let Dependencies::Npm { manifest, .. } = &spec.dependencies {
-            // Node reads package.json at run time ("type": "module", imports).
-            steps.push(Self::copy(
-                vec![manifest.clone()],
-                format!("{APP_DIR}/package.json"),
-            ));
-        }
-        for source in self.sources() {
-            steps.push(Self::copy(
-                vec![source.clone()],
-                format!("{APP_DIR}/{source}"),
-            ));
-        }
-        // Values with defaults go last: changing one must not rebuild layers.
+        steps.push(Step::User {
+            uid: user.uid,
+            gid: user.gid,
+        });
+        steps.push(Step::Expose { port: spec.port });
+        steps.push(Step::Healthcheck(healthcheck.clone()));
+        steps.push(Step::Cmd { argv: self.cmd() });
+
+        // Values with defaults: changing one must not rebuild the layers above.
         let defaults: Vec<KeyValue> = spec
             .env
             .iter()
@@ -715,13 +861,24 @@ impl<'a> Planner<'a> {
         if !defaults.is_empty() {
             steps.push(Step::Env { vars: defaults });
         }
-        steps.push(Step::User {
-            uid: user.uid,
-            gid: user.gid,
+        steps.push(Step::Label {
+            labels: self.labels(),
         });
-        steps.push(Step::Expose { port: spec.port });
-        steps.push(Step::Healthcheck(healthcheck.clone()));
-        steps.push(Step::Cmd { argv: self.cmd() });
+
+        // The project's files, last.
+        if let Dependencies::Npm { manifest, .. } = &spec.dependencies {
+            // Node reads package.json at run time ("type": "module", imports).
+            steps.push(Self::copy(
+                vec![manifest.clone()],
+                format!("{APP_DIR}/package.json"),
+            ));
+        }
+        for source in self.sources() {
+            steps.push(Self::copy(
+                vec![source.clone()],
+                format!("{APP_DIR}/{source}"),
+            ));
+        }
         steps
     }
 
@@ -746,6 +903,9 @@ impl<'a> Planner<'a> {
                 allowed.push(manifest.clone());
                 allowed.push(lockfile.clone());
             }
+        }
+        if let Some(TranslateSource::Lock(lock)) = self.translate() {
+            allowed.push(lock.to_owned());
         }
         if let Some(vendor) = self.offline_vendor() {
             allowed.push(vendor.to_owned());
@@ -822,9 +982,13 @@ impl<'a> Planner<'a> {
         match self.bridge() {
             None => self.server_argv(),
             Some(Bridge::ContextforgeTranslate { .. }) => {
-                let mut argv = vec![self.python()];
-                argv.extend(owned(&["-m", "mcpgateway.translate", "--stdio"]));
-                argv.push(join_words(&self.server_argv()));
+                // The launcher takes translate's own arguments.
+                let mut argv = vec![
+                    self.bridge_python(),
+                    translate_launcher_in_image(),
+                    "--stdio".to_owned(),
+                    join_words(&self.server_argv()),
+                ];
                 argv.extend(owned(&[
                     "--expose-streamable-http",
                     "--host",
@@ -885,48 +1049,31 @@ impl<'a> Planner<'a> {
 
     fn healthcheck(&self) -> HealthcheckStep {
         let check = &self.spec.healthcheck;
-        let port = self.spec.port;
         let http_path = match (&check.probe, self.bridge()) {
-            (Probe::Http { path }, _) => Some(path.clone()),
+            (Probe::Http { path }, _) => Some(path.as_str()),
             (
                 Probe::Auto,
                 Some(Bridge::ContextforgeTranslate { .. } | Bridge::Supergateway { .. }),
-            ) => Some(BRIDGE_HEALTH_PATH.to_owned()),
+            ) => Some(BRIDGE_HEALTH_PATH),
             _ => None,
         };
-        let test = if self.is_python {
-            let code = match &http_path {
-                Some(path) => format!(
-                    "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=3).close()"
-                ),
-                None => format!(
-                    "import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3).close()"
-                ),
-            };
-            vec![self.python(), "-c".to_owned(), code]
-        } else {
-            let code = match &http_path {
-                Some(path) => format!(
-                    "require('http').get('http://127.0.0.1:{port}{path}', (res) => process.exit(res.statusCode >= 200 && res.statusCode < 300 ? 0 : 1)).on('error', () => process.exit(1))"
-                ),
-                None => format!(
-                    "require('net').connect({port}, '127.0.0.1', () => process.exit(0)).on('error', () => process.exit(1))"
-                ),
-            };
-            vec!["node".to_owned(), "-e".to_owned(), code]
-        };
+        let port = self.spec.port;
+        let timeout = check.timeout_secs;
         HealthcheckStep {
-            test,
+            test: if self.is_python {
+                python_probe(self.python(), port, http_path, timeout)
+            } else {
+                node_probe(port, http_path, timeout)
+            },
             interval: format!("{}s", check.interval_secs),
-            timeout: format!("{}s", check.timeout_secs),
+            timeout: format!("{timeout}s"),
             start_period: format!("{}s", check.start_period_secs),
             retries: check.retries,
         }
     }
 
     fn runtime_env(&self) -> Vec<RuntimeEnv> {
-        let mut env: Vec<RuntimeEnv> = self
-            .spec
+        self.spec
             .env
             .iter()
             .filter(|var| var.default.is_none())
@@ -934,19 +1081,51 @@ impl<'a> Planner<'a> {
                 name: var.name.clone(),
                 secret: var.secret,
             })
-            .collect();
-        if let Some(Bridge::ContextforgeTranslate { .. }) = self.bridge() {
-            for name in TRANSLATE_SECRETS {
-                if !env.iter().any(|var| var.name == *name) {
-                    env.push(RuntimeEnv {
-                        name: (*name).to_owned(),
-                        secret: true,
-                    });
-                }
-            }
-        }
-        env
+            .collect()
     }
+}
+
+/// Python statements that put the container's own, non-loopback address in
+/// `a`, the address the gateway connects to (the hostname resolves to it
+/// inside a container); a loopback answer exits non-zero, because a probe
+/// of 127.0.0.1 passes for a server its clients cannot reach.
+const PYTHON_OWN_ADDRESS: &str = "a = socket.gethostbyname(socket.gethostname()); a.startswith('127.') and sys.exit('probe: the hostname resolves to loopback ' + a)";
+
+/// A health probe run with `python` (standard library only, no proxy): a
+/// TCP connect, or a `GET` of `http_path` that must answer 2xx, to the
+/// container's own address.
+pub(crate) fn python_probe(
+    python: String,
+    port: u16,
+    http_path: Option<&str>,
+    timeout_secs: u32,
+) -> Vec<String> {
+    let code = match http_path {
+        Some(path) => format!(
+            "import http.client, socket, sys; {PYTHON_OWN_ADDRESS}; c = http.client.HTTPConnection(a, {port}, timeout={timeout_secs}); c.request('GET', '{path}'); s = c.getresponse().status; sys.exit(0 if 200 <= s < 300 else 'probe: HTTP ' + str(s))"
+        ),
+        None => format!(
+            "import socket, sys; {PYTHON_OWN_ADDRESS}; socket.create_connection((a, {port}), timeout={timeout_secs}).close()"
+        ),
+    };
+    vec![python, "-c".to_owned(), code]
+}
+
+/// The same probe with `node` (core modules only; `http.get` uses no proxy).
+fn node_probe(port: u16, http_path: Option<&str>, timeout_secs: u32) -> Vec<String> {
+    let connect = match http_path {
+        Some(path) => format!(
+            "require('http').get({{host: a, port: {port}, path: '{path}'}}, (r) => process.exit(r.statusCode >= 200 && r.statusCode < 300 ? 0 : 1)).on('error', () => process.exit(1))"
+        ),
+        None => format!(
+            "require('net').connect({port}, a, () => process.exit(0)).on('error', () => process.exit(1))"
+        ),
+    };
+    let millis = u64::from(timeout_secs) * 1000;
+    let code = format!(
+        "setTimeout(() => process.exit(1), {millis}); require('dns').lookup(require('os').hostname(), {{family: 4}}, (e, a) => {{ if (e || a.startsWith('127.')) {{ console.error('probe: the hostname resolves to loopback or nothing', e || a); process.exit(1); }} {connect}; }})"
+    );
+    vec!["node".to_owned(), "-e".to_owned(), code]
 }
 
 /// Quotes one shell word if it needs it. Validation keeps NUL out, so
@@ -1010,6 +1189,10 @@ mod tests {
         offline.install = InstallMode::Offline {
             vendor_dir: "npm-cache".into(),
         };
+        let mut node_translate = node(ServerTransport::Stdio {
+            bridge: Bridge::contextforge_translate_locked("bridge.lock"),
+        });
+        node_translate.dependencies = Dependencies::None;
         vec![
             python(ServerTransport::Stdio {
                 bridge: Bridge::contextforge_translate(),
@@ -1027,6 +1210,7 @@ mod tests {
                 bridge: Bridge::Supergateway { version: None },
             }),
             offline,
+            node_translate,
         ]
     }
 
@@ -1105,8 +1289,38 @@ mod tests {
                 StreamableHttp,
                 Sse,
                 StreamableHttp,
+                StreamableHttp,
                 StreamableHttp
             ]
         );
+    }
+
+    #[test]
+    fn the_translate_launcher_sets_exactly_the_throwaway_variables() {
+        let plan = BuildPlan::from_spec(&specs()[0]).unwrap();
+        let files = crate::Renderer::new().unwrap().render(&plan).unwrap();
+        let launcher = files.get(TRANSLATE_LAUNCHER_FILE).unwrap();
+        let start = launcher.find("THROWAWAY = {").unwrap();
+        let end = start + launcher[start..].find('}').unwrap();
+        let set: Vec<&str> = launcher[start..end]
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix('"')?.split('"').next())
+            .collect();
+        assert_eq!(set, crate::layout::TRANSLATE_THROWAWAY_ENV);
+    }
+
+    #[test]
+    fn translate_bridged_servers_need_nothing_from_the_deployer() {
+        for spec in specs() {
+            let plan = BuildPlan::from_spec(&spec).unwrap();
+            let required: Vec<&str> = plan.runtime_env.iter().map(|v| v.name.as_str()).collect();
+            let declared: Vec<&str> = spec
+                .env
+                .iter()
+                .filter(|v| v.default.is_none())
+                .map(|v| v.name.as_str())
+                .collect();
+            assert_eq!(required, declared, "{}", spec.name);
+        }
     }
 }

@@ -224,6 +224,13 @@ pub enum ServerTransport {
     /// the `Host: <service>:<port>` header a gateway sends. For such a
     /// script use [`ServerTransport::Stdio`] with [`Bridge::fastmcp_launcher`],
     /// which sets the host and the allowed Host headers itself.
+    ///
+    /// Other servers read other variables: ContextForge's `mcpgateway`
+    /// command binds `MCG_HOST`/`MCG_PORT` or its `--host`/`--port` options
+    /// (default 127.0.0.1:4444), so pass those in the entrypoint or `env`.
+    /// Either way the health probe connects to the container's address, so
+    /// a server left on loopback is reported unhealthy, not healthy and
+    /// unreachable.
     StreamableHttp {
         /// Endpoint path.
         #[serde(default = "default_mcp_path")]
@@ -253,32 +260,66 @@ fn default_sse_path() -> String {
 }
 
 /// Bridges that serve a stdio server over streamable HTTP. The crate docs
-/// compare their cost.
+/// compare them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Bridge {
-    /// ContextForge's `python -m mcpgateway.translate` (Python runtime).
-    /// Works with any stdio command, serves `GET /healthz`, but brings the
-    /// whole gateway package and needs the gateway's four secrets at run time.
+    /// ContextForge's `mcpgateway.translate` (Python or Node runtime).
+    /// Works with any stdio command and serves `GET /healthz`, but brings
+    /// the whole gateway package.
+    ///
+    /// The bridge gets a virtual environment of its own
+    /// ([`crate::BRIDGE_VENV_DIR`]), next to the server's
+    /// ([`crate::VENV_DIR`]): ContextForge pins its own `mcp` (`mcp>=2` for
+    /// 1.1.0), which in a shared environment would replace the version a
+    /// FastMCP 1.x server pins, and pip only warns about such a conflict.
+    /// The build runs `pip check` on every environment, so a conflict fails
+    /// `docker build` instead of shipping an image that cannot start.
+    ///
+    /// At run time a generated launcher ([`crate::TRANSLATE_LAUNCHER_FILE`])
+    /// gives translate the secrets its config module insists on as fresh
+    /// random throwaway values and removes them before the stdio child
+    /// starts: the gateway's own secrets are never needed nor passed.
     ContextforgeTranslate {
         /// Pinned pip requirement (`name==version`) installed into the
-        /// virtual environment; `null` when the dependency manifest already
-        /// provides `mcp-contextforge-gateway`.
+        /// bridge's environment; ignored when `lock` is set. `null` (with no
+        /// `lock`) when the server's dependency manifest already provides
+        /// `mcp-contextforge-gateway`: the bridge then runs from the
+        /// server's environment and shares its dependencies (Python only).
         #[serde(default = "default_translate_requirement")]
         requirement: Option<String>,
+        /// A requirements file for the bridge with a `--hash=` for every
+        /// package (e.g. `pip-compile --generate-hashes` output), relative to
+        /// the build context; installed with `--require-hashes` instead of
+        /// `requirement`. Required when the server's requirements use
+        /// `require_hashes`: otherwise the bridge and everything it pulls in
+        /// would be installed unverified, and would already satisfy most of
+        /// the server's hashed pins.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lock: Option<String>,
+        /// Interpreter that creates the bridge's environment: a command on
+        /// the base image's `PATH` or an absolute path; the base image must
+        /// provide it with its `venv` module, in a version ContextForge
+        /// supports (3.12 or 3.13 for 1.1.0). `null` uses the runtime's
+        /// interpreter (Python) or `python3` (Node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interpreter: Option<String>,
     },
     /// A small generated launcher (Python runtime) that imports a FastMCP /
     /// MCPServer script and runs it with the `mcp` SDK's own streamable-HTTP
     /// server, bound to all interfaces and with DNS-rebinding protection
-    /// that admits the service name. Needs `mcp` from the dependency manifest.
+    /// that admits the service name (only that name: register the server
+    /// under it, see [`crate::ComposeService::registration_url`]). Needs
+    /// `mcp` from the dependency manifest.
     FastmcpLauncher {
         /// Name of the module-level server object; `null` finds the single
         /// FastMCP / MCPServer instance in the module.
         #[serde(default)]
         server_object: Option<String>,
     },
-    /// `supergateway` (Node runtime), a small Node bridge.
+    /// `supergateway` (Node runtime), a small Node bridge. It comes from the
+    /// npm registry (or an npm cache made where the registry is reachable).
     Supergateway {
         /// Version installed in the builder stage; `null` when the project's
         /// `package.json` and lockfile already depend on `supergateway`
@@ -289,10 +330,22 @@ pub enum Bridge {
 }
 
 impl Bridge {
-    /// `mcpgateway.translate` with the default pinned package.
+    /// `mcpgateway.translate` with the default pinned package, unhashed.
     pub fn contextforge_translate() -> Self {
         Self::ContextforgeTranslate {
             requirement: default_translate_requirement(),
+            lock: None,
+            interpreter: None,
+        }
+    }
+
+    /// `mcpgateway.translate` installed from a hashed lock (a path relative
+    /// to the build context), with `--require-hashes`.
+    pub fn contextforge_translate_locked(lock: impl Into<String>) -> Self {
+        Self::ContextforgeTranslate {
+            requirement: default_translate_requirement(),
+            lock: Some(lock.into()),
+            interpreter: None,
         }
     }
 
@@ -414,6 +467,15 @@ impl EnvVar {
 }
 
 /// Container health probe, written in exec form (no shell, no curl needed).
+///
+/// The defaults suit Docker Engines before 25.0, which have no
+/// `--start-interval`: probes run every `interval_secs` from the start, and
+/// during the start period a failure does not count while the first
+/// success makes the container healthy. A 2-second interval makes a server
+/// healthy within about two seconds of answering, which is what a
+/// `depends_on: condition: service_healthy` waits for; the price is one
+/// short probe process every interval. Set a longer interval where that
+/// matters more than a fast start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -448,19 +510,27 @@ impl Default for Healthcheck {
 }
 
 fn default_interval() -> u32 {
-    15
+    2
 }
 fn default_timeout() -> u32 {
-    5
+    2
 }
 fn default_start_period() -> u32 {
-    20
+    30
 }
 fn default_retries() -> u32 {
     3
 }
 
 /// What the health probe checks.
+///
+/// Every kind connects the way the gateway will: to the container's own
+/// address (its hostname, resolved inside the container), never to
+/// 127.0.0.1, so a server that listens on loopback only is unhealthy
+/// instead of passing a probe its clients would fail. A hostname that
+/// resolves to a loopback address fails the probe too. The probe is a
+/// `python -c` (Python images) or `node -e` (Node images) one-liner using
+/// only the standard library, and ignores proxy variables.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
@@ -469,7 +539,7 @@ pub enum Probe {
     /// a TCP connect to the port otherwise.
     #[default]
     Auto,
-    /// TCP connect to the port: works for any HTTP server.
+    /// TCP connect to the port: works for any server.
     Tcp,
     /// HTTP `GET` of `path` must answer 2xx.
     Http {

@@ -15,6 +15,9 @@ pub const DOCKERIGNORE: &str = "dockerignore";
 pub const COMPOSE: &str = "compose";
 /// The FastMCP launcher (supporting file); data: [`crate::BuildPlan`].
 pub const FASTMCP_LAUNCHER: &str = "fastmcp_launcher.py";
+/// The `mcpgateway.translate` launcher (supporting file
+/// [`crate::TRANSLATE_LAUNCHER_FILE`]); data: [`crate::BuildPlan`].
+pub const TRANSLATE_LAUNCHER: &str = "translate_launcher.py";
 
 /// Every built-in template as `(name, source)`.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -24,5 +27,9 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     (
         FASTMCP_LAUNCHER,
         include_str!("../templates/fastmcp_launcher.py.hbs"),
+    ),
+    (
+        TRANSLATE_LAUNCHER,
+        include_str!("../templates/translate_launcher.py.hbs"),
     ),
 ];

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use crate::error::{Error, Result};
 use crate::layout::{
     GATEWAY_SERVICE, GENERATED_LABEL_PREFIXES, RESERVED_DIRS, RESERVED_ENV, TMPFS_DIR,
-    TRANSLATE_SECRETS, gateway_volume, is_gateway_owned_env, volume_name,
+    gateway_volume, is_gateway_owned_env, is_translate_owned_env, volume_name,
 };
 use crate::spec::{
     AptPackage, Bridge, Dependencies, Entrypoint, EnvVar, FleetSpec, GatewayService, Healthcheck,
@@ -76,11 +76,11 @@ pub(crate) fn server<'a>(spec: &'a ServerSpec, prefix: &str) -> Result<Valid<'a,
     } = &spec.transport
     {
         for (i, var) in spec.env.iter().enumerate() {
-            if TRANSLATE_SECRETS.contains(&var.name.as_str()) && !var.secret {
+            if is_translate_owned_env(&var.name) {
                 return Err(Error::invalid(
-                    at(prefix, &format!("env[{i}].secret")),
+                    at(prefix, &format!("env[{i}].name")),
                     format!(
-                        "must be true: `{}` is a secret of mcpgateway.translate and is never baked into an image",
+                        "`{}` is a gateway setting or secret: the translate launcher gives the bridge throwaway values itself, and a value from the deployer's environment would hand the gateway's own to this server",
                         var.name
                     ),
                 ));
@@ -259,23 +259,47 @@ fn transport(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
         ServerTransport::Stdio { bridge } => {
             let field = at(&field, "bridge");
             match bridge {
-                Bridge::ContextforgeTranslate { requirement } => {
-                    if !is_python {
-                        return Err(Error::invalid(
-                            field,
-                            "is contextforge_translate, which runs on Python; for a node server use supergateway",
-                        ));
+                Bridge::ContextforgeTranslate {
+                    requirement,
+                    lock,
+                    interpreter,
+                } => {
+                    if let Some(requirement) = requirement {
+                        pinned_requirement(&at(&field, "requirement"), requirement)?;
                     }
-                    match requirement {
-                        Some(requirement) => {
-                            pinned_requirement(&at(&field, "requirement"), requirement)
+                    if let Some(lock) = lock {
+                        rel_path(&at(&field, "lock"), lock)?;
+                    }
+                    if let Some(interpreter) = interpreter {
+                        program(&at(&field, "interpreter"), interpreter)?;
+                    }
+                    let hashed = matches!(
+                        spec.dependencies,
+                        Dependencies::Requirements {
+                            require_hashes: true,
+                            ..
                         }
+                    );
+                    match (requirement, lock) {
+                        (_, Some(_)) => Ok(()),
                         // Nothing would install mcpgateway: the image could not start.
-                        None if spec.dependencies == Dependencies::None => Err(Error::invalid(
+                        (None, None) if !is_python => Err(Error::invalid(
                             at(&field, "requirement"),
-                            "is unset, so mcp-contextforge-gateway must come from the dependency manifest, but dependencies is none: pin it here or list it in a requirements file or pyproject.toml",
+                            "is unset, so mcp-contextforge-gateway would have to come from the dependency manifest, but the runtime is node: pin it here or give a `lock`",
                         )),
-                        None => Ok(()),
+                        (None, None) if spec.dependencies == Dependencies::None => {
+                            Err(Error::invalid(
+                                at(&field, "requirement"),
+                                "is unset, so mcp-contextforge-gateway must come from the dependency manifest, but dependencies is none: pin it here, give a `lock`, or list it in a requirements file or pyproject.toml",
+                            ))
+                        }
+                        // From the server's own (possibly hashed) manifest.
+                        (None, None) => Ok(()),
+                        (Some(_), None) if hashed => Err(Error::invalid(
+                            at(&field, "lock"),
+                            "is unset, but dependencies.require_hashes is true: the bridge and every package it pulls in would be installed without a hash check (and would already satisfy most of the server's hashed pins); give a hashed requirements file for the bridge (e.g. `pip-compile --generate-hashes`)",
+                        )),
+                        (Some(_), None) => Ok(()),
                     }
                 }
                 Bridge::FastmcpLauncher { server_object } => {
@@ -420,10 +444,14 @@ fn sources(spec: &ServerSpec, prefix: &str) -> Result<()> {
             }
             Ok(())
         }
-        Entrypoint::Module { .. } | Entrypoint::Command { .. } if spec.sources.is_empty() => {
+        // A module or program installed by the dependencies (ContextForge's
+        // `mcpgateway`) needs no sources; one from nowhere cannot run.
+        Entrypoint::Module { .. } | Entrypoint::Command { .. }
+            if spec.sources.is_empty() && spec.dependencies == Dependencies::None =>
+        {
             Err(Error::invalid(
                 field,
-                "is empty, but the entrypoint is a module or command: list the files and directories to copy",
+                "is empty, but the entrypoint is a module or command and dependencies is none: list the files and directories to copy",
             ))
         }
         _ => Ok(()),

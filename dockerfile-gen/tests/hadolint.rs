@@ -66,7 +66,7 @@ fn spec_strategy() -> impl Strategy<Value = ServerSpec> {
         });
     (
         (any::<bool>(), python, prop_oneof![Just("20"), Just("22")]),
-        (0..3u8, 0..3u8, any::<bool>(), any::<bool>()),
+        (0..4u8, 0..3u8, any::<bool>(), any::<bool>()),
         (
             prop::collection::vec(word(), 0..3),
             prop::collection::vec((word(), any::<bool>()), 0..4),
@@ -96,13 +96,17 @@ fn spec_strategy() -> impl Strategy<Value = ServerSpec> {
                     path: script.to_owned(),
                     args: args.iter().map(|a| format!("--{a}")).collect(),
                 };
+                // A hashed server needs a hashed bridge; the lock is optional otherwise.
+                let translate = if hashes || deps == 2 {
+                    Bridge::contextforge_translate_locked("bridge/requirements.lock")
+                } else {
+                    Bridge::contextforge_translate()
+                };
                 let transport = match (is_python, transport) {
                     (_, 0) => ServerTransport::StreamableHttp {
                         path: "/mcp".into(),
                     },
-                    (true, 1) => ServerTransport::Stdio {
-                        bridge: Bridge::contextforge_translate(),
-                    },
+                    (_, 3) | (true, 1) => ServerTransport::Stdio { bridge: translate },
                     (true, _) => ServerTransport::Stdio {
                         bridge: Bridge::fastmcp_launcher(),
                     },
@@ -123,7 +127,14 @@ fn spec_strategy() -> impl Strategy<Value = ServerSpec> {
                         path: "requirements.txt".into(),
                         require_hashes: hashes,
                     },
-                    (false, 0) if !matches!(transport, ServerTransport::Stdio { .. }) => {
+                    (false, 0)
+                        if !matches!(
+                            transport,
+                            ServerTransport::Stdio {
+                                bridge: Bridge::Supergateway { .. }
+                            }
+                        ) =>
+                    {
                         Dependencies::None
                     }
                     (false, _) => Dependencies::Npm {

@@ -31,6 +31,15 @@ fn fastmcp_launcher_renders_the_snapshotted_script() {
 }
 
 #[test]
+fn translate_launcher_renders_the_snapshotted_script() {
+    let (_, files) = common::render(&common::server_spec("python-translate"));
+    insta::assert_snapshot!(
+        "translate_launcher.py",
+        files.get("mcpfleet_translate.py").unwrap()
+    );
+}
+
+#[test]
 fn three_server_fleet_renders_the_snapshotted_compose_file() {
     let (_, files) = common::fleet();
     insta::assert_snapshot!(

@@ -194,10 +194,78 @@ fn secrets_never_take_a_value_and_echo_nothing() {
     });
     assert_eq!(field, "env[1].default");
     assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[test]
+fn a_translate_bridged_server_may_not_name_the_gateways_secrets() {
+    // Required from the deployer, the value would be the gateway's own.
+    for name in [
+        "JWT_SECRET_KEY",
+        "AUTH_ENCRYPTION_SECRET",
+        "EMAIL_AUTH_ENABLED",
+        "PLATFORM_ADMIN_PASSWORD",
+        "DEFAULT_USER_PASSWORD",
+        "PLATFORM_ADMIN_EMAIL",
+    ] {
+        check(
+            |s| s.env.push(EnvVar::secret(name)),
+            "env[2].name",
+            "throwaway values",
+        );
+        check(
+            |s| s.env.push(EnvVar::with_default(name, "x")),
+            "env[2].name",
+            "gateway setting or secret",
+        );
+    }
+    // Other servers may (the gateway itself needs them).
+    let mut spec = common::server_spec("python-http");
+    spec.env.push(EnvVar::secret("JWT_SECRET_KEY"));
+    BuildPlan::from_spec(&spec).unwrap();
+}
+
+#[test]
+fn hashed_requirements_need_a_hashed_bridge() {
+    let (field, message) = rejects(|s| {
+        s.transport = ServerTransport::Stdio {
+            bridge: Bridge::contextforge_translate(),
+        }
+    });
+    assert_eq!(field, "transport.bridge.lock");
+    assert!(message.contains("require_hashes is true"), "{message}");
+    assert!(message.contains("without a hash check"), "{message}");
+    // Unhashed server requirements: the pinned requirement is enough.
+    let mut spec = base();
+    spec.transport = ServerTransport::Stdio {
+        bridge: Bridge::contextforge_translate(),
+    };
+    spec.dependencies = Dependencies::Requirements {
+        path: "requirements.txt".into(),
+        require_hashes: false,
+    };
+    BuildPlan::from_spec(&spec).unwrap();
+    // The lock is a path in the build context.
     check(
-        |s| s.env.push(EnvVar::with_default("JWT_SECRET_KEY", "x")),
-        "env[2].secret",
-        "must be true",
+        |s| {
+            s.transport = ServerTransport::Stdio {
+                bridge: Bridge::contextforge_translate_locked("../bridge.txt"),
+            }
+        },
+        "transport.bridge.lock",
+        "traversal",
+    );
+    check(
+        |s| {
+            s.transport = ServerTransport::Stdio {
+                bridge: Bridge::ContextforgeTranslate {
+                    requirement: None,
+                    lock: Some("bridge.txt".into()),
+                    interpreter: Some("python3; id".into()),
+                },
+            }
+        },
+        "transport.bridge.interpreter",
+        "program name",
     );
 }
 
@@ -253,6 +321,8 @@ fn root_and_unpinned_packages_are_rejected() {
             s.transport = ServerTransport::Stdio {
                 bridge: Bridge::ContextforgeTranslate {
                     requirement: Some("mcp-contextforge-gateway>=1".into()),
+                    lock: None,
+                    interpreter: None,
                 },
             }
         },
@@ -272,12 +342,22 @@ fn bridges_must_fit_the_runtime() {
         "transport.bridge",
         "node",
     );
+    // translate runs on a Python the base image provides, next to node.
     let mut node = common::server_spec("node-stdio");
     node.transport = ServerTransport::Stdio {
         bridge: Bridge::contextforge_translate(),
     };
+    BuildPlan::from_spec(&node).unwrap();
+    node.transport = ServerTransport::Stdio {
+        bridge: Bridge::ContextforgeTranslate {
+            requirement: None,
+            lock: None,
+            interpreter: None,
+        },
+    };
     let err = BuildPlan::from_spec(&node).unwrap_err();
-    assert_eq!(err.field(), Some("transport.bridge"));
+    assert_eq!(err.field(), Some("transport.bridge.requirement"));
+    assert!(err.to_string().contains("runtime is node"), "{err}");
     check(
         |s| {
             s.runtime = Runtime::node("22");
@@ -301,12 +381,25 @@ fn bridges_must_fit_the_runtime() {
 }
 
 #[test]
-fn modules_and_commands_need_sources() {
+fn modules_and_commands_need_sources_or_dependencies() {
     check(
-        |s| s.entrypoint = Entrypoint::module("pkg.server"),
+        |s| {
+            s.entrypoint = Entrypoint::module("pkg.server");
+            s.dependencies = Dependencies::None;
+            s.transport = ServerTransport::Stdio {
+                bridge: Bridge::contextforge_translate(),
+            };
+        },
         "sources",
         "is empty",
     );
+    // A program the dependencies install needs no sources (ContextForge's `mcpgateway`).
+    let mut spec = common::server_spec("python-http");
+    spec.entrypoint = Entrypoint::Command {
+        argv: vec!["mcpgateway".into()],
+    };
+    spec.sources.clear();
+    BuildPlan::from_spec(&spec).unwrap();
     check(
         |s| s.sources = vec!["other.py".into()],
         "sources",
@@ -404,22 +497,36 @@ fn template_errors_name_the_template() {
 #[test]
 fn translate_without_any_source_of_mcpgateway_is_rejected() {
     // Neither the bridge nor a manifest would install mcpgateway: the image could never start.
+    let unpinned = || ServerTransport::Stdio {
+        bridge: Bridge::ContextforgeTranslate {
+            requirement: None,
+            lock: None,
+            interpreter: None,
+        },
+    };
     check(
         |s| {
-            s.transport = ServerTransport::Stdio {
-                bridge: Bridge::ContextforgeTranslate { requirement: None },
-            };
+            s.transport = unpinned();
             s.dependencies = Dependencies::None;
         },
         "transport.bridge.requirement",
         "dependencies is none",
     );
-    // A manifest that provides it is fine.
+    // A (hashed) manifest that provides it is fine: the bridge shares the server's venv.
     let mut spec = base();
-    spec.transport = ServerTransport::Stdio {
-        bridge: Bridge::ContextforgeTranslate { requirement: None },
-    };
-    BuildPlan::from_spec(&spec).unwrap();
+    spec.transport = unpinned();
+    let plan = BuildPlan::from_spec(&spec).unwrap();
+    let cmd = plan
+        .runtime_stage()
+        .unwrap()
+        .steps
+        .iter()
+        .find_map(|s| match s {
+            mcpfleet_dockerfile_gen::Step::Cmd { argv } => Some(argv[0].clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(cmd, "/opt/venv/bin/python");
 }
 
 #[test]

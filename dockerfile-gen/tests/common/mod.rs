@@ -18,6 +18,8 @@ pub(crate) const VARIANTS: &[&str] = &[
     "python-offline",
     "node-stdio",
     "node-offline",
+    "node-translate",
+    "contextforge-gateway",
 ];
 
 fn spec_path(name: &str) -> PathBuf {
