@@ -513,6 +513,22 @@ pub fn prepare_gateway_venv() -> Result<Venv> {
     gateway_venv(&Python::find()?)
 }
 
+/// Fresh secrets for a gateway started elsewhere (in a container): `JWT_SECRET_KEY`, `AUTH_ENCRYPTION_SECRET`,
+/// `PLATFORM_ADMIN_EMAIL` ([`ADMIN_EMAIL`]), `PLATFORM_ADMIN_PASSWORD`, `DEFAULT_USER_PASSWORD` and
+/// `BASIC_AUTH_PASSWORD`, as environment pairs. Mint its admin token with [`Gateway::mint_jwt`] and
+/// [`JwtOptions::secret`] set to the `JWT_SECRET_KEY` given here.
+pub fn fresh_gateway_secrets() -> Result<Vec<(String, String)>> {
+    let secrets = Secrets::generate()?;
+    Ok(vec![
+        ("JWT_SECRET_KEY".into(), secrets.jwt),
+        ("AUTH_ENCRYPTION_SECRET".into(), secrets.encryption),
+        ("PLATFORM_ADMIN_EMAIL".into(), ADMIN_EMAIL.into()),
+        ("PLATFORM_ADMIN_PASSWORD".into(), secrets.admin_password),
+        ("DEFAULT_USER_PASSWORD".into(), secrets.user_password),
+        ("BASIC_AUTH_PASSWORD".into(), secrets.basic_password),
+    ])
+}
+
 /// Generated secrets, strong enough for the gateway's start-up checks (length, entropy, not a known weak value).
 struct Secrets {
     jwt: String,

@@ -35,23 +35,31 @@
 //! ```
 
 mod cleanup;
+mod docker;
 mod error;
 mod fixtures;
 mod gateway;
+mod images;
 mod paths;
 mod process;
 mod python;
 mod requests;
 
 pub use cleanup::with_cleanup;
+pub use docker::{
+    BaseImage, Docker, RUN_LABEL, Wheelhouse, base_image, build_tools_base_image,
+    clean_finished_runs, contextforge_wheels, docker_required, fixture_wheels, link_wheels,
+    wheelhouse,
+};
 pub use error::{HarnessError, Result};
 pub use fixtures::{
     FixtureKind, FixtureLease, FixtureServer, Fixtures, ScriptServer, prepare_fixtures_venv,
 };
 pub use gateway::{
     ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, JwtOptions, RawResponse,
-    prepare_gateway_venv,
+    fresh_gateway_secrets, prepare_gateway_venv,
 };
+pub use images::{BuiltImage, FleetImages, fleet_images};
 pub use paths::{fixtures_dir, harness_dir, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};

@@ -2,6 +2,10 @@
 //!
 //! - `mcpfleet-harness setup` creates (or checks) the cached virtualenvs: the pinned gateway and the fixture
 //!   servers' requirements. `.ci/run` calls it so the install is timed on its own line.
+//! - `mcpfleet-harness docker-setup` makes the local base image (debootstrap) and downloads the wheelhouses the
+//!   container tests build from, so `.ci/run` times them on their own line.
+//! - `mcpfleet-harness docker-clean` removes what finished test runs left in Docker and fails if anything labelled
+//!   remains; `.ci/run` calls it after the tests.
 //! - `mcpfleet-harness up` starts a gateway and the three fixture servers, prints their URLs and the path of a file
 //!   holding the admin token, and keeps them running until Enter, end of input or Ctrl-C.
 
@@ -10,16 +14,19 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use mcpfleet_harness::{
-    Fixtures, Gateway, GatewayOptions, Python, prepare_fixtures_venv, prepare_gateway_venv,
+    Fixtures, Gateway, GatewayOptions, Python, base_image, clean_finished_runs,
+    contextforge_wheels, fixture_wheels, prepare_fixtures_venv, prepare_gateway_venv,
 };
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();
     let result = match command.as_str() {
         "setup" => setup(),
+        "docker-setup" => docker_setup(),
+        "docker-clean" => docker_clean(),
         "up" => up(),
         _ => {
-            eprintln!("usage: mcpfleet-harness setup|up");
+            eprintln!("usage: mcpfleet-harness setup|docker-setup|docker-clean|up");
             return ExitCode::from(2);
         }
     };
@@ -30,6 +37,41 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn docker_setup() -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let base = base_image()?;
+    println!(
+        "base image: {} ({}, {})",
+        base.tag,
+        base.id,
+        if base.built { "built" } else { "reused" }
+    );
+    for (name, house) in [
+        ("fixtures", fixture_wheels()?),
+        ("contextforge", contextforge_wheels()?),
+    ] {
+        println!(
+            "{name} wheelhouse: {} ({})",
+            house.dir.display(),
+            house.lock.display()
+        );
+    }
+    println!("docker setup took {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn docker_clean() -> Result<(), Box<dyn std::error::Error>> {
+    let remaining = clean_finished_runs()?;
+    if remaining > 0 {
+        return Err(format!(
+            "{remaining} labelled Docker objects remain (a test run still in progress?)"
+        )
+        .into());
+    }
+    println!("no container, image, network or volume of a test run remains");
+    Ok(())
 }
 
 fn setup() -> Result<(), Box<dyn std::error::Error>> {
