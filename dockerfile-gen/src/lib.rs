@@ -106,7 +106,8 @@
 //!   `pip check` on every virtual environment in the `RUN` that fills it:
 //!   pip only warns when one install breaks another's requirements, and the
 //!   check turns that into a failed build instead of an image that dies at
-//!   start. The `runtime` stage, on the same base, copies the results. A
+//!   start. Then pip itself is uninstalled from the venv: nothing installs
+//!   packages at run time, and pip is a quarter of a small server's venv. The `runtime` stage, on the same base, copies the results. A
 //!   source-only change leaves the builder stage, and so the dependency
 //!   layers, cached.
 //! - In the `runtime` stage everything that does not depend on the sources

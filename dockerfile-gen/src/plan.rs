@@ -535,10 +535,15 @@ impl<'a> Planner<'a> {
         format!("{venv}/bin/pip install --no-cache-dir{source} {args}")
     }
 
-    /// `pip check` of `venv`: fails the build on conflicting requirements,
-    /// which `pip install` only warns about.
-    fn pip_check(venv: &str) -> String {
-        format!("{venv}/bin/pip check")
+    /// `pip check` of `venv`, which fails the build on conflicting
+    /// requirements that `pip install` only warns about; then pip leaves the
+    /// venv: the image needs no installer at run time, and pip is a quarter
+    /// of a small server's venv.
+    fn pip_check(venv: &str) -> [String; 2] {
+        [
+            format!("{venv}/bin/pip check"),
+            format!("{venv}/bin/pip uninstall --yes --quiet pip"),
+        ]
     }
 
     /// The bridge's lock in the builder stage.
@@ -587,14 +592,15 @@ impl<'a> Planner<'a> {
             Some(TranslateSource::Requirement(requirement)) => quote(requirement),
             Some(TranslateSource::ServerManifest) | None => return Vec::new(),
         };
-        vec![
+        let mut commands = vec![
             format!(
                 "{} -m venv {BRIDGE_VENV_DIR}",
                 quote(self.bridge_interpreter())
             ),
             self.pip_install(BRIDGE_VENV_DIR, &args),
-            Self::pip_check(BRIDGE_VENV_DIR),
-        ]
+        ];
+        commands.extend(Self::pip_check(BRIDGE_VENV_DIR));
+        commands
     }
 
     fn python_builder(&self) -> Vec<Step> {
@@ -627,12 +633,10 @@ impl<'a> Planner<'a> {
                 } else {
                     ""
                 };
-                steps.push(Step::Run {
-                    commands: vec![
-                        self.pip_install(VENV_DIR, &format!("{hashes}-r {}", quote(&dest))),
-                        Self::pip_check(VENV_DIR),
-                    ],
-                });
+                let mut commands =
+                    vec![self.pip_install(VENV_DIR, &format!("{hashes}-r {}", quote(&dest)))];
+                commands.extend(Self::pip_check(VENV_DIR));
+                steps.push(Step::Run { commands });
             }
             Dependencies::Pyproject { path } => {
                 let dest = format!("{BUILD_DIR}/pyproject.toml");
@@ -642,13 +646,12 @@ impl<'a> Planner<'a> {
                 let extract = format!(
                     "{VENV_DIR}/bin/python -c \"import tomllib; print(*tomllib.load(open('{dest}', 'rb'))['project'].get('dependencies', []), sep=chr(10))\" > {BUILD_DIR}/requirements.txt"
                 );
-                steps.push(Step::Run {
-                    commands: vec![
-                        extract,
-                        self.pip_install(VENV_DIR, &format!("-r {BUILD_DIR}/requirements.txt")),
-                        Self::pip_check(VENV_DIR),
-                    ],
-                });
+                let mut commands = vec![
+                    extract,
+                    self.pip_install(VENV_DIR, &format!("-r {BUILD_DIR}/requirements.txt")),
+                ];
+                commands.extend(Self::pip_check(VENV_DIR));
+                steps.push(Step::Run { commands });
             }
             Dependencies::None | Dependencies::Npm { .. } => {}
         }

@@ -126,6 +126,12 @@ fn every_venv_is_pip_checked_in_the_run_that_installs_it() {
                         Some(&format!("{venv}/bin/pip check")),
                         "{variant}: {commands:?}"
                     );
+                    // …and pip leaves the venv once it has checked it: no installer at run time.
+                    assert_eq!(
+                        commands.get(at + 2),
+                        Some(&format!("{venv}/bin/pip uninstall --yes --quiet pip")),
+                        "{variant}: {commands:?}"
+                    );
                 }
             }
         }
@@ -141,12 +147,12 @@ fn the_translate_bridge_has_its_own_venv_and_a_hashed_lock() {
         dockerfile.contains("COPY bridge-requirements.txt /build-bridge/bridge-requirements.txt")
     );
     assert!(dockerfile.contains(
-        "python3 -m venv /opt/bridge \\\n    && /opt/bridge/bin/pip install --no-cache-dir --require-hashes -r /build-bridge/bridge-requirements.txt \\\n    && /opt/bridge/bin/pip check"
+        "python3 -m venv /opt/bridge \\\n    && /opt/bridge/bin/pip install --no-cache-dir --require-hashes -r /build-bridge/bridge-requirements.txt \\\n    && /opt/bridge/bin/pip check \\\n    && /opt/bridge/bin/pip uninstall --yes --quiet pip"
     ));
     assert!(!dockerfile.contains("mcp-contextforge-gateway==1.1.0"));
     // The server's own venv holds only its requirements.
     assert!(dockerfile.contains(
-        "RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r /build/requirements.txt \\\n    && /opt/venv/bin/pip check"
+        "RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r /build/requirements.txt \\\n    && /opt/venv/bin/pip check \\\n    && /opt/venv/bin/pip uninstall --yes --quiet pip"
     ));
     // Both venvs reach the image; the bridge runs from its own, the child from the server's.
     assert!(dockerfile.contains("COPY --from=builder /opt/bridge /opt/bridge"));

@@ -573,3 +573,23 @@ pub fn contextforge_wheels() -> Result<Wheelhouse> {
         ),
     )
 }
+
+/// A pip wheel on the host, for checking the venvs of images that carry no pip of their own: mount its directory
+/// and run `<venv>/bin/python <dir>/<wheel>/pip check` (pip runs from its wheel).
+pub fn pip_wheel() -> Result<PathBuf> {
+    let house = wheelhouse("pip", "pip==26.3\n")?;
+    fs::read_dir(&house.dir)
+        .map_err(io_err("reading", &house.dir))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("pip-"))
+        })
+        .ok_or_else(|| HarnessError::Command {
+            what: "finding the pip wheel".to_owned(),
+            status: "missing".to_owned(),
+            output: house.dir.display().to_string(),
+        })
+}

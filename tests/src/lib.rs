@@ -49,7 +49,7 @@ pub use cleanup::with_cleanup;
 pub use docker::{
     BaseImage, Docker, RUN_LABEL, Wheelhouse, base_image, build_tools_base_image,
     clean_finished_runs, contextforge_wheels, docker_required, fixture_wheels, link_wheels,
-    wheelhouse,
+    pip_wheel, wheelhouse,
 };
 pub use error::{HarnessError, Result};
 pub use fixtures::{

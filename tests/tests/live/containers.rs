@@ -15,7 +15,7 @@ use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec, Renderer};
 use mcpfleet_gateway_client::{Client, RetryPolicy};
 use mcpfleet_harness::{
     BuiltImage, Docker, FleetImages, Gateway, docker_required, fleet_images, free_port,
-    fresh_gateway_secrets, with_cleanup,
+    fresh_gateway_secrets, pip_wheel, with_cleanup,
 };
 use mcpfleet_registry::{
     ApplyOptions, ContextForge, Format, Manifest, Mode, Registry, VerifyOptions, preflight,
@@ -172,24 +172,53 @@ fn check_image(docker: &Docker, image: &BuiltImage) {
             image.name
         );
     }
+    // pip checked every venv at build time and then left it; check again from a pip wheel mounted for the run.
+    let pip = pip_wheel().unwrap();
+    let pip_dir = pip.parent().unwrap().display().to_string();
+    let pip_in_container = format!(
+        "/mnt/pip/{}/pip",
+        pip.file_name().unwrap().to_str().unwrap()
+    );
+    let mount = format!("{pip_dir}:/mnt/pip:ro");
     for venv in venvs(image) {
+        let python = format!("{venv}/bin/python");
         let check = docker
             .cmd(&[
                 "run",
                 "--rm",
                 "--network",
                 "none",
+                "--read-only",
+                "--env",
+                "PIP_NO_CACHE_DIR=1",
+                "--volume",
+                &mount,
                 "--entrypoint",
-                &format!("{venv}/bin/python"),
+                &python,
                 &image.tag,
-                "-m",
-                "pip",
+                &pip_in_container,
                 "check",
             ])
             .unwrap_or_else(|e| panic!("{}: pip check in {venv}: {e}", image.name));
         assert!(
             check.contains("No broken requirements"),
             "{}: {venv}: {check}",
+            image.name
+        );
+        let installer = docker.cmd(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            &python,
+            &image.tag,
+            "-c",
+            "import pip",
+        ]);
+        assert!(
+            installer.is_err(),
+            "{}: {venv} still carries pip",
             image.name
         );
     }
@@ -541,7 +570,10 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
         .tag
         .split_once(':')
         .unwrap();
-    let servers: Vec<Value> = ["utils-translate", "notes", "textkit"]
+    // The FastMCP launcher (which admits only the service name as Host) and the translate bridge (Node), beside
+    // the two native servers.
+    let fleet_images = ["utils-launcher", "notes", "textkit", "clock"];
+    let servers: Vec<Value> = fleet_images
         .iter()
         .map(|name| serde_json::to_value(&images.get(name).unwrap().spec).unwrap())
         .collect();
@@ -574,12 +606,7 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
     .unwrap();
     // The images were built already: tag them with the names the compose file expects, and point its build
     // contexts at theirs (compose checks that they exist even when it builds nothing).
-    for (service, image) in
-        plan.compose
-            .services
-            .iter()
-            .zip(["utils-translate", "notes", "textkit"])
-    {
+    for (service, image) in plan.compose.services.iter().zip(fleet_images) {
         let built = images.get(image).unwrap();
         docker.cmd(&["tag", &built.tag, &service.image]).unwrap();
         if let Some(context) = &service.build_context {
@@ -622,23 +649,42 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
                 Gateway::shared().mint_jwt(&options).unwrap()
             })
             .await;
+            // Register each server at the URL the generator says works on the fleet network (the service name).
+            let url_of = |service: &str| {
+                plan.compose
+                    .services
+                    .iter()
+                    .find(|s| s.name == service)
+                    .and_then(|s| s.registration_url.clone())
+                    .unwrap()
+            };
+            assert_eq!(url_of("utils"), "http://utils:8000/mcp");
             let manifest = fleet_manifest(
                 &fleet,
                 &gateway_url,
                 &[
-                    (
-                        "utils",
-                        "http://utils:8000/mcp".to_owned(),
-                        "streamable-http",
-                    ),
-                    (
-                        "notes",
-                        "http://notes:8000/mcp".to_owned(),
-                        "streamable-http",
-                    ),
-                    ("textkit", "http://textkit:8000/sse".to_owned(), "sse"),
+                    ("utils", url_of("utils"), "streamable-http"),
+                    ("notes", url_of("notes"), "streamable-http"),
+                    ("textkit", url_of("textkit"), "sse"),
+                    ("clock", url_of("clock"), "streamable-http"),
                 ],
             );
+            // The compose container name is not a name the FastMCP launcher admits: 421 where the service name works.
+            let probe = |host: String| {
+                format!(
+                    "import urllib.request, urllib.error\nreq = urllib.request.Request('http://{host}:8000/mcp', data=b'{{}}', headers={{'Content-Type': 'application/json', 'Accept': 'application/json, text/event-stream'}})\ntry:\n    print(urllib.request.urlopen(req, timeout=5).status)\nexcept urllib.error.HTTPError as e:\n    print(e.code)"
+                )
+            };
+            let (gateway, project_name) = (gateway_id.clone(), project.clone());
+            let (by_container, by_service) = blocking(move || {
+                let run = |host: String| {
+                    docker.cmd(&["exec", &gateway, "/opt/venv/bin/python", "-c", &probe(host)]).unwrap().trim().to_owned()
+                };
+                (run(format!("{project_name}_utils_1")), run("utils".to_owned()))
+            })
+            .await;
+            assert_eq!(by_container, "421", "the container name must be refused by the launcher");
+            assert_ne!(by_service, "421", "the service name must be admitted");
             let (registry, options, _token) =
                 least_privilege_registry(&manifest, &gateway_url, &admin_token).await;
             registry
