@@ -66,8 +66,9 @@ impl Docker {
 
     fn start() -> Result<Docker> {
         let version = docker(&["version", "--format", "{{.Server.Version}}"])?;
+        // The pid, then five digits of the clock (zero-padded: stale-run detection strips exactly five).
         let run_id = format!(
-            "{}{}",
+            "{}{:05}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
