@@ -72,21 +72,9 @@ fn touch_source(context: &Path) {
 
 /// `docker run` → `healthy`, hardened like compose runs it; returns the container and the time.
 fn start(docker: &Docker, image: &BuiltImage, host_port: u16) -> (String, Duration) {
-    let publish = format!("127.0.0.1:{host_port}:{}", image.plan.endpoint.port);
     let started = Instant::now();
     let id = docker
-        .run(&[
-            "--read-only",
-            "--tmpfs",
-            "/tmp",
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges:true",
-            "--publish",
-            &publish,
-            &image.tag,
-        ])
+        .run_hardened(&image.tag, None, image.plan.endpoint.port, host_port)
         .unwrap();
     docker.wait_healthy(&id, Duration::from_secs(120)).unwrap();
     (id, started.elapsed())

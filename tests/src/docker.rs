@@ -152,6 +152,35 @@ impl Docker {
         Ok(docker(&all)?.trim().to_owned())
     }
 
+    /// `docker run` of `tag` the way a hardened compose service runs: read-only root, tmpfs `/tmp`, every capability
+    /// dropped, no privilege gain, `container_port` published on 127.0.0.1 at `host_port`. Returns the container
+    /// id.
+    pub fn run_hardened(
+        &self,
+        tag: &str,
+        name: Option<&str>,
+        container_port: u16,
+        host_port: u16,
+    ) -> Result<String> {
+        let publish = format!("127.0.0.1:{host_port}:{container_port}");
+        let mut args = vec![
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+            "--publish",
+            &publish,
+        ];
+        if let Some(name) = name {
+            args.extend(["--name", name]);
+        }
+        args.push(tag);
+        self.run(&args)
+    }
+
     /// `docker inspect` of one object.
     pub fn inspect(&self, id: &str) -> Result<Value> {
         let text = docker(&["inspect", id])?;

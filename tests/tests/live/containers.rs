@@ -89,24 +89,9 @@ fn assert_no_gateway_secret(what: &str, env: &[String]) {
 /// `docker run` an image the way compose would: read-only root, tmpfs /tmp, no capability, no privilege gain,
 /// its port published on 127.0.0.1 at `host_port`.
 fn run_hardened(docker: &Docker, image: &BuiltImage, name: &str, host_port: u16) -> String {
-    let port = image.plan.endpoint.port;
-    let publish = format!("127.0.0.1:{host_port}:{port}");
     let name = format!("{}-{name}", docker.project("c"));
     docker
-        .run(&[
-            "--name",
-            &name,
-            "--read-only",
-            "--tmpfs",
-            "/tmp",
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges:true",
-            "--publish",
-            &publish,
-            &image.tag,
-        ])
+        .run_hardened(&image.tag, Some(&name), image.plan.endpoint.port, host_port)
         .unwrap()
 }
 
