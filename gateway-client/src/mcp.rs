@@ -82,7 +82,8 @@ impl McpSession {
 
     /// The server's tools (only those associated with the virtual server).
     ///
-    /// Operation id: `tools.call_mcp` (MCP `tools/list` on the same endpoint).
+    /// Operation id: `tools.list_mcp`. Needs `servers.use` and `tools.read` (a token with `tools.execute` alone
+    /// may call tools it already knows but not list them).
     pub async fn list_tools(&self) -> Result<Vec<Tool>> {
         let stage = "listing tools".to_owned();
         with_timeout(self.timeout, self.service.list_all_tools())

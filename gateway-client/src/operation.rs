@@ -98,6 +98,8 @@ operations! {
     ToolsListRpc => "tools.list_rpc", "POST", "/rpc";
     /// `tools/call` over `POST /v1/virtual-servers/{id}/mcp` (MCP streamable HTTP).
     ToolsCallMcp => "tools.call_mcp", "POST", "/v1/virtual-servers/{id}/mcp";
+    /// `tools/list` over `POST /v1/virtual-servers/{id}/mcp` (MCP streamable HTTP).
+    ToolsListMcp => "tools.list_mcp", "POST", "/v1/virtual-servers/{id}/mcp";
     /// `POST /v1/tokens`.
     TokensCreate => "tokens.create", "POST", "/v1/tokens";
     /// `GET /v1/tokens`.
@@ -137,7 +139,7 @@ mod tests {
             assert!(seen.insert(op.as_str()), "duplicate id {op}");
             assert_eq!(op.as_str().parse::<Operation>().unwrap(), *op);
         }
-        assert_eq!(Operation::ALL.len(), 30);
+        assert_eq!(Operation::ALL.len(), 31);
         assert!("gateways.explode".parse::<Operation>().is_err());
     }
 }

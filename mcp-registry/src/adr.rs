@@ -301,6 +301,33 @@ impl Adr {
                 group.limits,
             );
         }
+        // Figures measured on other images (a reference fleet built by the same generator) are shown as such,
+        // never passed off as this fleet's.
+        let references: BTreeSet<&String> = self
+            .measurements
+            .image_size_mb
+            .keys()
+            .chain(self.measurements.start_ms.keys())
+            .filter(|name| !self.groups.iter().any(|g| &g.name == *name))
+            .collect();
+        if !references.is_empty() {
+            out.push_str(
+                "\nNo image of this fleet has been built yet. For scale, images of the same kinds built by the same \
+                 generator on the same runtime base measured:\n\n| image | size | `docker run` to healthy |\n|---|---|---|\n",
+            );
+            for name in references {
+                let size = self
+                    .measurements
+                    .image_size_mb
+                    .get(name)
+                    .map_or_else(|| "—".to_owned(), |mb| format!("{mb:.0} MB"));
+                let start = self.measurements.start_ms.get(name).map_or_else(
+                    || "—".to_owned(),
+                    |ms| format!("{:.1} s", *ms as f64 / 1000.0),
+                );
+                let _ = writeln!(out, "| `{name}` | {size} | {start} |");
+            }
+        }
         out.push_str("\n| server | decision | why |\n|---|---|---|\n");
         for decision in &self.decisions {
             let what = decision

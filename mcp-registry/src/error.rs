@@ -130,6 +130,21 @@ pub enum Error {
         /// The writer's message.
         message: String,
     },
+    /// A client configuration target is invalid (the field, and why; a value that may be a token is not
+    /// shown).
+    #[error("client configuration: `{field}` {reason}")]
+    InvalidClientTarget {
+        /// The field (`name`, `url`, `token_env`).
+        field: &'static str,
+        /// Why, with the value when it is safe to show.
+        reason: String,
+    },
+    /// A client configuration file does not have the expected shape.
+    #[error("client configuration: {message}")]
+    ClientConfig {
+        /// What is missing or wrong.
+        message: String,
+    },
     /// The permission catalogue refused the plan's operations (preflight).
     #[cfg(feature = "preflight")]
     #[cfg_attr(docsrs, doc(cfg(feature = "preflight")))]

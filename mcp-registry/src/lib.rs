@@ -99,6 +99,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adr;
+pub mod clients;
 mod container;
 #[cfg(feature = "contextforge")]
 mod contextforge;
@@ -148,8 +149,8 @@ pub use preflight::token_create;
 #[cfg(feature = "preflight")]
 #[cfg_attr(docsrs, doc(cfg(feature = "preflight")))]
 pub use preflight::{
-    MissingPermission, PreflightReport, bootstrap_roles_file, operation_id, preflight,
-    preflight_hook,
+    MissingPermission, PreflightReport, bootstrap_roles_file, caller_token, operation_id,
+    preflight, preflight_hook,
 };
 pub use slug::{TOOL_NAME_SEPARATOR, slug, tool_name};
 pub use verify::{CallCheck, ServerCheck, VerifyOptions, VerifyReport, VirtualServerCheck};

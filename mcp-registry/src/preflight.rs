@@ -12,7 +12,9 @@
 
 use std::collections::BTreeSet;
 
-use mcpfleet_scope_audit::{Access, BearerToken, Catalogue, LeastPrivilege, RoleRecipe};
+use mcpfleet_scope_audit::{
+    Access, BearerToken, Catalogue, LeastPrivilege, RoleRecipe, TokenRecipe,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, GatewayCall, Result};
@@ -32,10 +34,8 @@ pub fn operation_id(call: GatewayCall) -> &'static str {
         GatewayCall::DeleteVirtualServer => "servers.delete",
         GatewayCall::ListTools => "tools.list",
         GatewayCall::CallTool => "tools.call_rpc",
-        // MCP `tools/list` and `tools/call` on the virtual server's endpoint.
-        GatewayCall::ListVirtualServerTools | GatewayCall::CallToolViaVirtualServer => {
-            "tools.call_mcp"
-        }
+        GatewayCall::ListVirtualServerTools => "tools.list_mcp",
+        GatewayCall::CallToolViaVirtualServer => "tools.call_mcp",
     }
 }
 
@@ -149,6 +149,32 @@ pub fn preflight_hook(
         calls.extend(also.iter().copied());
         preflight(&calls, &token)?.into_result().map(drop)
     }
+}
+
+/// The least-privilege token for an MCP *client* of one virtual server: it may list and call that server's tools
+/// through its MCP endpoint (`tools.list_mcp`, `tools.call_mcp`) and nothing else, bound to `server_id` so the gateway refuses it
+/// any other server's endpoint. The token the generated client configurations ([`crate::clients`]) expect.
+///
+/// ```
+/// let recipe = mcpfleet_registry::caller_token("6f1c…")?.name("claude-desktop");
+/// assert_eq!(recipe.scope.server_id.as_deref(), Some("6f1c…"));
+/// // servers.use is added by the gateway
+/// assert_eq!(recipe.scope.permissions.to_strings(), ["tools.execute", "tools.read"]);
+/// # Ok::<(), mcpfleet_registry::Error>(())
+/// ```
+pub fn caller_token(server_id: &str) -> Result<TokenRecipe> {
+    let least = Catalogue::contextforge_1_1_0()
+        .least_privilege([
+            operation_id(GatewayCall::ListVirtualServerTools),
+            operation_id(GatewayCall::CallToolViaVirtualServer),
+        ])
+        .map_err(Error::Audit)?;
+    let recipe = least.token.ok_or_else(|| Error::ClientConfig {
+        message: "the catalogue has no scoped token for calling a virtual server's tools".into(),
+    })?;
+    Ok(recipe
+        .name(format!("mcp-client-{server_id}"))
+        .server_id(server_id))
 }
 
 /// The bootstrap roles file for a role holding `recipe`'s permissions (an empty role when there is none).

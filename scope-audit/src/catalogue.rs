@@ -454,6 +454,13 @@ fn contextforge_1_1_0() -> Catalogue {
             .binding(ServerBinding::ServerPath)
             .source("middleware and transport need servers.use (403); tools/call needs tools.execute (exact), refused as \
                      HTTP 200 + error code 0 \"Access denied\"; RBAC checked in any non-personal team"),
+        OperationRule::new("tools.list_mcp", "POST", "/v1/virtual-servers/{id}/mcp", "List a virtual server's tools (MCP)")
+            .check("servers.use", Standard, Forbidden, "token_scoping.py POST ^/servers/[^/]+/mcp")
+            .check("tools.read", Exact, McpAccessDenied, "streamablehttp_transport.py list_tools _check_scoped_permission")
+            .rbac(&["servers.use", "tools.read"])
+            .binding(ServerBinding::ServerPath)
+            .source("middleware and transport need servers.use (403); tools/list needs tools.read (exact), refused as \
+                     HTTP 200 + error code 0 \"Access denied\""),
         OperationRule::new("tokens.create", "POST", "/v1/tokens", "Create an API token")
             .access(Access::InteractiveOnly)
             .rbac(&["tokens.create"])
@@ -545,10 +552,10 @@ mod tests {
             .iter()
             .map(|op| op.id.as_str())
             .collect();
-        assert_eq!(ids.len(), 30);
+        assert_eq!(ids.len(), 31);
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), 30, "duplicate operation ids");
+        assert_eq!(ids.len(), 31, "duplicate operation ids");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! [`mcpfleet_harness::Gateway::shared`]) serves the whole run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod client_configs;
 mod containers;
 mod gateway_client;
 mod harness_selftest;

@@ -353,6 +353,11 @@ impl World {
                 let path = format!("/v1/virtual-servers/{s}/mcp");
                 send(Method::POST, &path, bearer, Some(&body)).await
             }
+            "tools.list_mcp" => {
+                let body = rpc("tools/list", json!({}));
+                let path = format!("/v1/virtual-servers/{s}/mcp");
+                send(Method::POST, &path, bearer, Some(&body)).await
+            }
             "tokens.create" => {
                 let body = json!({"name": unique("tc"), "expires_in_days": 1,
                                   "scope": {"permissions": [DECOY]}});

@@ -1,0 +1,405 @@
+//! The seed project's deliverables under `docs/`, generated from the bundled manifests and specs.
+//!
+//! Regenerate with `cargo run -p mcpfleet-examples --example fleet -- docs`; the test
+//! `examples/tests/deliverables.rs` fails when a committed file differs from what this module generates now.
+//!
+//! Two kinds of file:
+//! - **generated whole** (the audit, the ADR, the Dockerfile templates, the compose file, the client configs);
+//! - **prose with generated blocks** (`registration.md`, `e2e.md`): the text between
+//!   `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` is replaced, the rest is written by people.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use mcpfleet_dockerfile_gen::{BuildPlan, FleetPlan, FleetSpec, Renderer, ServerSpec};
+use mcpfleet_registry::adr::{Measurements, containerization};
+use mcpfleet_registry::clients::{ClientTarget, client_configs};
+use mcpfleet_registry::{
+    Format, GatewayCall, Manifest, MemoryGateway, Mode, Registry, VerifyOptions,
+    bootstrap_roles_file, operation_id, slug, tool_name,
+};
+use mcpfleet_scope_audit::{Catalogue, Grant, TeamsClaim, TokenClaims, UserClaim, UserRoles};
+
+use crate::{AnyResult, workspace_root};
+
+/// The role name the bootstrap file defines for the registrar.
+pub const REGISTRAR_ROLE: &str = "fleet-registrar";
+
+/// The variable the generated client configurations take the caller token from.
+pub const CALLER_TOKEN_ENV: &str = "MCPFLEET_CALLER_TOKEN";
+
+/// One file under `docs/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deliverable {
+    /// Path relative to the workspace root.
+    pub path: PathBuf,
+    /// What it should contain now.
+    pub contents: String,
+}
+
+/// Every deliverable, as the code generates it now.
+pub async fn deliverables() -> AnyResult<Vec<Deliverable>> {
+    let root = workspace_root();
+    let docs = PathBuf::from("docs");
+    let mut out = Vec::new();
+    let mut push = |path: PathBuf, contents: String| out.push(Deliverable { path, contents });
+
+    // 1. Permission audit of the seed's token against what registering the example fleet needs.
+    let example = example_manifest()?;
+    let audit = permission_audit(&example).await?;
+    push(docs.join("permission-audit.md"), audit.markdown);
+    push(docs.join("permission-audit.json"), audit.json);
+    push(docs.join("fleet-registrar-roles.json"), audit.roles_file);
+
+    // 2. The containerization ADR of the seed-like twelve-server manifest, with measured figures.
+    let sanctuary = Manifest::from_path(root.join("mcp-registry/manifests/sanctuary.yaml"))?;
+    let measurements_path = root.join("docs/container-measurements.json");
+    let measurements: Measurements = serde_json::from_str(
+        &std::fs::read_to_string(&measurements_path)
+            .map_err(|e| format!("reading {}: {e}", measurements_path.display()))?,
+    )?;
+    push(
+        docs.join("adr-containerization.md"),
+        containerization(&sanctuary, measurements).to_markdown(),
+    );
+
+    // 3. Dockerfile templates, one per variant, and the example fleet's compose file.
+    let renderer = Renderer::new()?;
+    let specs = root.join("dockerfile-gen/tests/specs");
+    for variant in VARIANTS {
+        let path = specs.join(format!("{variant}.yaml"));
+        let spec: ServerSpec = yaml_serde::from_str(&std::fs::read_to_string(&path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let files = renderer.render(&BuildPlan::from_spec(&spec)?)?;
+        for file in files.files {
+            push(
+                docs.join("containers").join(variant).join(&file.path),
+                file.contents,
+            );
+        }
+    }
+    let fleet: FleetSpec = yaml_serde::from_str(&std::fs::read_to_string(
+        root.join("examples/fleet-containers.yaml"),
+    )?)?;
+    let fleet_files = renderer.render_fleet(&FleetPlan::from_spec(&fleet)?)?;
+    for file in fleet_files.files {
+        push(
+            docs.join("containers/fleet").join(&file.path),
+            file.contents,
+        );
+    }
+
+    // 4 and 5. Prose with generated blocks.
+    let blocks = Blocks {
+        plan_table: Registry::new(example.clone(), MemoryGateway::new())?
+            .plan(Mode::Apply)
+            .await?
+            .to_table(),
+        least_privilege: audit.least_privilege.clone(),
+        example: example.clone(),
+    };
+    for name in ["registration.md", "e2e.md"] {
+        let path = docs.join(name);
+        let committed = std::fs::read_to_string(root.join(&path))
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        push(path, fill_blocks(&committed, &blocks)?);
+    }
+
+    // Client configurations for the example fleet's virtual server.
+    let target = example_client_target(&example)?;
+    for file in client_configs(&target) {
+        push(docs.join("clients").join(&file.path), file.contents);
+    }
+    Ok(out)
+}
+
+/// The Dockerfile variants rendered under `docs/containers/`, by spec name.
+pub const VARIANTS: &[&str] = &[
+    "python-fastmcp",
+    "python-translate",
+    "python-http",
+    "python-offline",
+    "node-stdio",
+    "node-offline",
+    "node-translate",
+    "contextforge-gateway",
+];
+
+/// The bundled example fleet manifest (`examples/fleet.yaml`), with its default URLs.
+pub fn example_manifest() -> AnyResult<Manifest> {
+    let path = workspace_root().join("examples/fleet.yaml");
+    let text = std::fs::read_to_string(&path)?;
+    Ok(Manifest::from_str_with_env(
+        &text,
+        Format::Yaml,
+        "examples/fleet.yaml",
+        |_| None,
+    )?)
+}
+
+/// Where the committed client configurations point: the manifest's gateway, a placeholder id.
+fn example_client_target(manifest: &Manifest) -> AnyResult<ClientTarget> {
+    let name = manifest
+        .virtual_servers
+        .first()
+        .map(|v| v.name.clone())
+        .ok_or("the example fleet declares a virtual server")?;
+    Ok(ClientTarget::new(
+        name,
+        format!(
+            "{}/v1/virtual-servers/VIRTUAL_SERVER_ID/mcp",
+            manifest.gateway.url.trim_end_matches('/')
+        ),
+        CALLER_TOKEN_ENV,
+    )?)
+}
+
+/// The permission audit and what it derives.
+pub struct PermissionAudit {
+    /// `docs/permission-audit.md`.
+    pub markdown: String,
+    /// `docs/permission-audit.json`.
+    pub json: String,
+    /// The bootstrap roles file.
+    pub roles_file: String,
+    /// The least-privilege request, one permission per entry.
+    pub least_privilege: Vec<String>,
+}
+
+/// The calls registering `manifest` on an empty gateway makes (plan, apply, verify), and those a later `sync`
+/// can add (updates, deletes).
+pub async fn registration_calls(
+    manifest: &Manifest,
+) -> AnyResult<(BTreeSet<GatewayCall>, BTreeSet<GatewayCall>)> {
+    let registry = Registry::new(manifest.clone(), MemoryGateway::new())?;
+    let mut first = registry.plan(Mode::Apply).await?.calls();
+    first.extend(registry.verify_calls(&VerifyOptions::default()));
+    let mut sync = first.clone();
+    sync.extend([
+        GatewayCall::UpdateUpstream,
+        GatewayCall::DeleteUpstream,
+        GatewayCall::UpdateVirtualServer,
+        GatewayCall::DeleteVirtualServer,
+    ]);
+    Ok((first, sync))
+}
+
+fn operations(calls: &BTreeSet<GatewayCall>) -> Vec<&'static str> {
+    calls
+        .iter()
+        .map(|c| operation_id(*c))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// What `python -m mcpgateway.utils.create_jwt_token --admin` writes (signature aside): the token the seed
+/// project committed and used for everything.
+pub fn seed_admin_claims() -> TokenClaims {
+    TokenClaims {
+        sub: Some("admin@example.com".into()),
+        user: Some(UserClaim {
+            email: Some("admin@example.com".into()),
+            full_name: Some("CLI User".into()),
+            is_admin: true,
+            auth_provider: Some("cli".into()),
+        }),
+        teams: TeamsClaim::Null,
+        ..TokenClaims::default()
+    }
+}
+
+async fn permission_audit(manifest: &Manifest) -> AnyResult<PermissionAudit> {
+    let (first, sync) = registration_calls(manifest).await?;
+    let catalogue = Catalogue::contextforge_1_1_0();
+    let grant = Grant::from_claims(
+        &seed_admin_claims(),
+        UserRoles::platform_admin("admin@example.com"),
+    );
+    let report = catalogue.audit(&grant, operations(&sync))?;
+    let first_recipe = catalogue.least_privilege(operations(&first))?;
+    let sync_recipe = catalogue.least_privilege(operations(&sync))?;
+    let roles_file = bootstrap_roles_file(sync_recipe.role.as_ref(), REGISTRAR_ROLE);
+
+    let report_md = report.to_markdown();
+    let (title, body) = report_md
+        .split_once("\n\n")
+        .unwrap_or(("", report_md.as_str()));
+    let mut md = String::new();
+    writeln!(md, "{title}\n")?;
+    writeln!(
+        md,
+        "<!-- Generated by `cargo run -p mcpfleet-examples --example fleet -- docs`; do not edit. -->\n"
+    )?;
+    writeln!(
+        md,
+        "Does the current token have permission to register servers? This audits the token the seed project \
+         used for everything — an un-narrowed platform-admin JWT from `create_jwt_token --admin`, committed in \
+         plain text — against exactly the gateway operations that registering [`examples/fleet.yaml`]\
+         (../examples/fleet.yaml) makes: a first `apply` plus `verify`, and the updates and deletes a later \
+         `sync` adds. The operations come from the registry's own plan (`Plan::calls`, \
+         `Registry::verify_calls`), the permissions from `mcpfleet-scope-audit`'s catalogue of ContextForge \
+         1.1.0, each proven against the real gateway by the live tests.\n"
+    )?;
+    writeln!(
+        md,
+        "**Answer:** yes, and far too much: it may do every operation, because it bypasses every role check. \
+         The minimal token below does the same job and nothing else; the preflight \
+         (`mcpfleet_registry::preflight_hook`) refuses an apply before its first write if the token lacks \
+         any of it.\n"
+    )?;
+    md.push_str(body);
+    writeln!(
+        md,
+        "\n## A smaller token for a one-off registration\n\nA first `apply` plus `verify` (no updates, no deletes) \
+         needs only {} — operations {}.\n",
+        code_list(first_recipe.request.to_strings().iter().map(String::as_str)),
+        code_list(operations(&first).iter().copied()),
+    )?;
+    writeln!(
+        md,
+        "## Bootstrap role file\n\nFor a non-admin registrar user, the permissions must also come from a role (the \
+         token's scope only narrows what its user may do). Load this with `MCPGATEWAY_BOOTSTRAP_ROLES_IN_DB_ENABLED=true` and `MCPGATEWAY_BOOTSTRAP_ROLES_IN_DB_FILE` \
+         (also in [`fleet-registrar-roles.json`](fleet-registrar-roles.json)):\n\n```json\n{roles_file}```\n"
+    )?;
+    writeln!(
+        md,
+        "## A caller token for MCP clients\n\nThe generated client configurations ([`clients/`](clients/)) expect \
+         a token that may only list and call tools on the fleet's one virtual server: `scope.permissions` \
+         {} with `scope.server_id` set to that server (`mcpfleet_registry::caller_token`). The live test \
+         `client_configs::the_caller_token_is_refused_everything_else` shows the gateway refusing it the rest.",
+        code_list(
+            mcpfleet_registry::caller_token("VIRTUAL_SERVER_ID")?
+                .scope
+                .permissions
+                .to_strings()
+                .iter()
+                .map(String::as_str)
+        )
+    )?;
+
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "token": "un-narrowed platform-admin JWT (create_jwt_token --admin)",
+        "audit": report,
+        "least_privilege": {"first_registration": first_recipe, "continuous_sync": sync_recipe},
+    }))? + "\n";
+    Ok(PermissionAudit {
+        markdown: md,
+        json,
+        roles_file,
+        least_privilege: sync_recipe.request.to_strings(),
+    })
+}
+
+fn code_list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the generated blocks of the prose documents are made from.
+struct Blocks {
+    /// The example fleet's plan against an empty gateway.
+    plan_table: String,
+    least_privilege: Vec<String>,
+    example: Manifest,
+}
+
+/// Replaces every generated block of `text`.
+fn fill_blocks(text: &str, blocks: &Blocks) -> AnyResult<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!-- generated:") {
+        let open_end = start
+            + rest[start..]
+                .find("-->")
+                .ok_or("an unterminated `<!-- generated:` marker")?
+            + 3;
+        let name = rest[start + "<!-- generated:".len()..open_end - 3].trim();
+        let close = format!("<!-- /generated:{name} -->");
+        let close_at = rest[open_end..]
+            .find(&close)
+            .ok_or_else(|| format!("no `{close}` after `<!-- generated:{name} -->`"))?
+            + open_end;
+        out.push_str(&rest[..open_end]);
+        out.push('\n');
+        out.push_str(&block(name, blocks)?);
+        out.push_str(&close);
+        rest = &rest[close_at + close.len()..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn block(name: &str, blocks: &Blocks) -> AnyResult<String> {
+    Ok(match name {
+        "plan" => format!(
+            "```text\n{}```\n",
+            ensure_newline(blocks.plan_table.clone())
+        ),
+        "least-privilege" => format!(
+            "{}\n",
+            blocks
+                .least_privilege
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "tool-names" => {
+            let mut table = String::from(
+                "| upstream | its tool | name through the gateway (`/rpc`, virtual server) |\n|---|---|---|\n",
+            );
+            for server in &blocks.example.servers {
+                for tool in &server.expected_tools {
+                    writeln!(
+                        table,
+                        "| `{}` (slug `{}`) | `{tool}` | `{}` |",
+                        server.name,
+                        slug(&server.name),
+                        tool_name(&server.name, tool)
+                    )?;
+                }
+            }
+            table
+        }
+        other => return Err(format!("unknown generated block `{other}`").into()),
+    })
+}
+
+fn ensure_newline(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Writes every deliverable under `root`; returns the paths written.
+pub async fn write(root: &Path) -> AnyResult<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for d in deliverables().await? {
+        let path = root.join(&d.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(d.contents.as_str()) {
+            std::fs::write(&path, &d.contents)?;
+            written.push(d.path);
+        }
+    }
+    Ok(written)
+}
+
+/// The deliverables whose committed copy under `root` differs from what the code generates now.
+pub async fn stale(root: &Path) -> AnyResult<Vec<PathBuf>> {
+    let mut stale = Vec::new();
+    for d in deliverables().await? {
+        if std::fs::read_to_string(root.join(&d.path)).ok().as_deref() != Some(d.contents.as_str())
+        {
+            stale.push(d.path);
+        }
+    }
+    Ok(stale)
+}
