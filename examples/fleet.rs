@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use mcpfleet_examples::deliverables::{self, CALLER_TOKEN_ENV, REGISTRAR_ROLE};
 use mcpfleet_examples::steps::Steps;
-use mcpfleet_examples::{AnyResult, one_line, workspace_root};
+use mcpfleet_examples::{AnyResult, one_line, print_line, workspace_root};
 use mcpfleet_gateway_client::{Client, Error as ClientError};
 use mcpfleet_harness::{
-    Docker, Fixtures, Gateway, GatewayOptions, fleet_images, free_port, prepare_fixtures_venv,
-    prepare_gateway_venv,
+    Docker, Fixtures, Gateway, GatewayOptions, fleet_images_named, free_port,
+    prepare_fixtures_venv, prepare_gateway_venv,
 };
 use mcpfleet_registry::adr::{Measurements, containerization};
 use mcpfleet_registry::clients::{ClientEntry, ClientTarget, McpClient, client_configs};
@@ -307,11 +307,11 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
             if args.check {
                 let stale = deliverables::stale(&root).await?;
                 if stale.is_empty() {
-                    println!("docs/ is up to date");
+                    print_line("docs/ is up to date");
                     return Ok(ExitCode::SUCCESS);
                 }
                 for path in &stale {
-                    println!("stale: {}", path.display());
+                    print_line(&format!("stale: {}", path.display()));
                 }
                 return Err(format!(
                     "{} file(s) under docs/ differ from what the code generates; run \
@@ -322,9 +322,9 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
             }
             let written = deliverables::write(&root).await?;
             for path in &written {
-                println!("wrote {}", path.display());
+                print_line(&format!("wrote {}", path.display()));
             }
-            println!("{} file(s) changed under docs/", written.len());
+            print_line(&format!("{} file(s) changed under docs/", written.len()));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -332,10 +332,7 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
 
 fn print_either(json: bool, as_json: impl FnOnce() -> String, as_text: impl FnOnce() -> String) {
     let text = if json { as_json() } else { as_text() };
-    print!("{text}");
-    if !text.ends_with('\n') {
-        println!();
-    }
+    print_line(text.strip_suffix('\n').unwrap_or(&text));
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -778,7 +775,7 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
         "seconds": started.elapsed().as_secs_f64(),
     });
     if json {
-        println!("{}", to_json(&summary));
+        print_line(&to_json(&summary));
     } else {
         steps.say(format!(
             "done in {:.1} s{}",
@@ -821,7 +818,7 @@ async fn start_embedded(args: &RunArgs, steps: &Steps) -> AnyResult<Target> {
                 let images = steps
                     .blocking(
                         "build the fleet's images from specs, offline (first run: base image and wheels, a few minutes)",
-                        move || Ok(fleet_images(docker)?),
+                        move || Ok(fleet_images_named(docker, &["notes", "textkit", "utils-launcher"])?),
                     )
                     .await?;
                 for (name, image, path, var) in [

@@ -28,5 +28,16 @@ pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    line.replace('\n', " ")
+    // Multi-line messages (a manifest's list of problems) become `; `-separated.
+    line.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Prints a line on stdout, ignoring a closed pipe (`fleet plan … | head` must not panic).
+pub fn print_line(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }

@@ -44,7 +44,7 @@ impl Steps {
     /// Prints a line (unless quiet).
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.quiet {
-            println!("{}", line.as_ref());
+            crate::print_line(line.as_ref());
         }
     }
 
@@ -127,7 +127,7 @@ impl Steps {
         let spinner = ProgressBar::new_spinner();
         if spinner.is_hidden() {
             // Not a terminal (CI, a pipe): say what is running, once.
-            println!("  … {number:>2}. {title}");
+            crate::print_line(&format!("  … {number:>2}. {title}"));
             return spinner;
         }
         if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg}  [{elapsed}]") {

@@ -31,6 +31,10 @@
 //!    bootstrap role file; [`preflight_hook`] refuses an apply before its first write.
 //! 6. **Containerization ADR** ([`adr`]): which servers to containerize, grouped how, and why — from the risk
 //!    profiles.
+//! 7. **Client configurations** ([`clients`]): the files Claude Desktop, VS Code, Cursor and other MCP clients read,
+//!    pointing at a virtual server, with the token referenced from the environment (or a prompt), never inline;
+//!    [`caller_token`] (feature `preflight`) is the token they expect — bound to that virtual server, allowed to
+//!    list and call its tools and nothing else.
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "contextforge", feature = "preflight"))]

@@ -137,7 +137,7 @@ const SPECS: &[(&str, &str, &[&str])] = &[
 pub fn fleet_images(docker: &Docker) -> Result<&'static FleetImages> {
     static IMAGES: OnceLock<std::result::Result<FleetImages, String>> = OnceLock::new();
     IMAGES
-        .get_or_init(|| build_all(docker).map_err(|e| e.to_string()))
+        .get_or_init(|| build_all(docker, None).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|reason| HarnessError::Command {
             what: "building the fixture fleet's images".to_owned(),
@@ -146,7 +146,13 @@ pub fn fleet_images(docker: &Docker) -> Result<&'static FleetImages> {
         })
 }
 
-fn build_all(docker: &Docker) -> Result<FleetImages> {
+/// Builds only the named images of the fixture fleet (e.g. `["notes", "textkit", "utils-launcher"]`), uncached:
+/// for the main example's `--containers`, which needs three of them.
+pub fn fleet_images_named(docker: &Docker, names: &[&str]) -> Result<FleetImages> {
+    build_all(docker, Some(names))
+}
+
+fn build_all(docker: &Docker, only: Option<&[&str]>) -> Result<FleetImages> {
     let base = base_image()?;
     let fixtures = fixture_wheels()?;
     let contextforge = contextforge_wheels()?;
@@ -157,6 +163,9 @@ fn build_all(docker: &Docker) -> Result<FleetImages> {
         .join(format!("contexts-{}", docker.run_id()));
     let mut images = BTreeMap::new();
     for (name, spec, sources) in SPECS {
+        if only.is_some_and(|only| !only.contains(name)) {
+            continue;
+        }
         let spec: ServerSpec =
             serde_json::from_str(&spec.replace("{base}", &base_ref)).map_err(|e| {
                 HarnessError::Command {

@@ -59,7 +59,7 @@ pub use gateway::{
     ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, JwtOptions, RawResponse,
     fresh_gateway_secrets, prepare_gateway_venv,
 };
-pub use images::{BuiltImage, FleetImages, fleet_images};
+pub use images::{BuiltImage, FleetImages, fleet_images, fleet_images_named};
 pub use paths::{fixtures_dir, harness_dir, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};

@@ -1,0 +1,140 @@
+//! The example's verbs against a real gateway it did not start (`MCPGATEWAY_URL` set): plan, diff (exit 2 on
+//! drift), apply, verify, `--json`, sync, and bad input as one line without a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use mcpfleet_harness::{Fixtures, Gateway};
+use serde_json::Value;
+
+mod common;
+
+const TOKEN_ENV: &str = "VERBS_TEST_TOKEN";
+
+fn fleet(args: &[&str], gateway: &Gateway) -> Output {
+    Command::new(common::example_binary())
+        .args(args)
+        .env("MCPGATEWAY_URL", gateway.url())
+        .env(TOKEN_ENV, gateway.admin_token())
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn plan_diff_apply_verify_sync_against_a_gateway_it_did_not_start() {
+    let gateway = Gateway::shared();
+    let fixtures = Fixtures::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let fleet_name = format!("verbs{}", std::process::id());
+    let manifest = dir.path().join("fleet.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"fleet: {fleet_name}
+gateway: {{url: "${{MCPGATEWAY_URL}}", token_env: {TOKEN_ENV}}}
+servers:
+  - name: {fleet_name}-utils
+    url: "{}"
+    transport: streamable-http
+    expected_tools: [add]
+    smoke: [{{tool: add, arguments: {{a: 10, b: 5}}, expect: {{equals: 15}}}}]
+"#,
+            fixtures.utils.url
+        ),
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(
+        &empty,
+        format!("fleet: {fleet_name}\ngateway: {{url: \"${{MCPGATEWAY_URL}}\", token_env: {TOKEN_ENV}}}\n"),
+    )
+    .unwrap();
+    let manifest = manifest.to_str().unwrap();
+    let empty = empty.to_str().unwrap();
+
+    let plan = fleet(&["plan", manifest], gateway);
+    assert!(plan.status.success(), "{}", text(&plan));
+    assert!(
+        String::from_utf8_lossy(&plan.stdout).contains("+ create"),
+        "{}",
+        text(&plan)
+    );
+
+    let drift = fleet(&["diff", manifest], gateway);
+    assert_eq!(
+        drift.status.code(),
+        Some(2),
+        "not applied yet is drift: {}",
+        text(&drift)
+    );
+
+    let applied = fleet(&["apply", manifest, "--json"], gateway);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let report: Value = serde_json::from_slice(&applied.stdout).unwrap();
+    assert!(report.is_object(), "{}", text(&applied));
+
+    let converged = fleet(&["diff", manifest], gateway);
+    assert_eq!(converged.status.code(), Some(0), "{}", text(&converged));
+
+    let verified = fleet(&["verify", manifest, "--json"], gateway);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(report["passed"], true, "{}", text(&verified));
+    assert_eq!(
+        report["servers"][0]["calls"][0]["detail"],
+        "15",
+        "{}",
+        text(&verified)
+    );
+
+    // Sync of the fleet with no servers removes what it registered; then nothing is left to converge.
+    let synced = fleet(&["sync", empty], gateway);
+    assert!(synced.status.success(), "{}", text(&synced));
+    let after = fleet(&["diff", "--sync", empty], gateway);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+}
+
+#[test]
+fn bad_input_is_one_line_naming_where_and_never_a_panic() {
+    let gateway = Gateway::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "fleet: x\ngateway: {url: \"http://gw\"}\nservers:\n  - {name: a, urll: \"http://a/mcp\"}\n",
+    )
+    .unwrap();
+    let bad = bad.to_str().unwrap();
+    for args in [
+        vec!["plan", bad],
+        vec!["audit", bad],
+        vec!["plan", "/no/such/fleet.yaml"],
+    ] {
+        let output = fleet(&args, gateway);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "one line: {}",
+            text(&output)
+        );
+        assert!(stderr.starts_with("error: "), "{}", text(&output));
+        assert!(!stderr.contains("panicked"), "{}", text(&output));
+    }
+    let output = fleet(&["plan", bad], gateway);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.yaml:4:15") && stderr.contains("did you mean `url`"),
+        "{stderr}"
+    );
+}
