@@ -3,6 +3,10 @@
 //! Regenerate with `cargo run -p mcpfleet-examples --example fleet -- docs`; the test
 //! `examples/tests/deliverables.rs` fails when a committed file differs from what this module generates now.
 //!
+//! The ADR's measured figures come from `docs/container-measurements.json`, which the containers benchmark writes
+//! (`cargo bench -p mcpfleet-harness --bench containers` → `target/bench/container-measurements.json`; copy it to
+//! `docs/` and regenerate).
+//!
 //! Two kinds of file:
 //! - **generated whole** (the audit, the ADR, the Dockerfile templates, the compose file, the client configs);
 //! - **prose with generated blocks** (`registration.md`, `e2e.md`): the text between

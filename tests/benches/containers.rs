@@ -267,6 +267,37 @@ async fn main() {
     });
     let out = workspace_root().join("target").join("bench");
     fs::create_dir_all(&out).unwrap();
+    // The same figures in the shape of the containerization ADR's measurements (docs/container-measurements.json):
+    // copy the file there and run `cargo run -p mcpfleet-examples --example fleet -- docs` to refresh the ADR.
+    let label = |image: &str| match image {
+        "utils-launcher" => "utils-launcher (Python stdio, FastMCP launcher)",
+        "utils-translate" => "utils-translate (Python stdio, mcpgateway.translate)",
+        "clock" => "clock (Node stdio, mcpgateway.translate)",
+        "notes" => "notes (Python, native streamable HTTP)",
+        "textkit" => "textkit (Python, native SSE)",
+        _ => "other",
+    };
+    let mut sizes = serde_json::Map::new();
+    let mut starts = serde_json::Map::new();
+    for row in report["images"].as_array().unwrap() {
+        let name = label(row["image"].as_str().unwrap());
+        sizes.insert(name.into(), json!((row["size_mb"].as_f64().unwrap() * 10.0).round() / 10.0));
+        starts.insert(name.into(), json!((row["healthy_s_median"].as_f64().unwrap() * 1000.0).round() as u64));
+    }
+    let measurements = json!({
+        "image_size_mb": sizes,
+        "start_ms": starts,
+        "source": format!(
+            "the fixture fleet's images, `cargo bench -p mcpfleet-harness --bench containers` on 2 cores (median of {runs} \
+             runs; see BENCHMARKS.md § Container images); the runtime base alone is {:.0} MB",
+            mb(runtime_base)
+        ),
+    });
+    fs::write(
+        out.join("container-measurements.json"),
+        serde_json::to_string_pretty(&measurements).unwrap() + "\n",
+    )
+    .unwrap();
     fs::write(
         out.join("containers.json"),
         serde_json::to_string_pretty(&report).unwrap(),
