@@ -138,3 +138,83 @@ fn bad_input_is_one_line_naming_where_and_never_a_panic() {
         "{stderr}"
     );
 }
+
+#[test]
+fn run_against_a_gateway_it_did_not_start_starts_nothing_and_leaves_the_fleet_registered() {
+    let gateway = Gateway::shared();
+    let fixtures = Fixtures::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let fleet_name = format!("run{}", std::process::id());
+    let manifest = dir.path().join("fleet.yaml");
+    let gateway_line = format!("gateway: {{url: \"${{MCPGATEWAY_URL}}\", token_env: {TOKEN_ENV}}}");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"fleet: {fleet_name}
+{gateway_line}
+servers:
+  - name: {fleet_name}-textkit
+    url: "{}"
+    transport: sse
+    expected_tools: [upper, word_count]
+    smoke: [{{tool: upper, arguments: {{text: fleet}}, expect: {{equals: FLEET}}}}]
+virtual_servers:
+  - name: {fleet_name}-vs
+    tools: [{{server: {fleet_name}-textkit}}]
+"#,
+            fixtures.textkit.url
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = fleet(
+        &[
+            "run",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        gateway,
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(
+        stdout.contains("upper(\"fleet\") = FLEET"),
+        "{}",
+        text(&run)
+    );
+    assert!(
+        !stderr.contains("[harness] ContextForge"),
+        "it started a gateway: {}",
+        text(&run)
+    );
+    assert!(
+        !stdout.contains(gateway.admin_token()),
+        "the token was printed"
+    );
+    // The caller token is the one output that holds a secret: owner-only.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(out.join("caller-token"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    for config in [
+        "mcp.json",
+        ".vscode/mcp.json",
+        ".cursor/mcp.json",
+        "claude_desktop_config.json",
+    ] {
+        let text = std::fs::read_to_string(out.join("clients").join(config)).unwrap();
+        assert!(!text.contains("eyJ"), "{config} holds a token");
+    }
+    // The fleet stays registered and converged; remove it.
+    let converged = fleet(&["diff", manifest.to_str().unwrap()], gateway);
+    assert_eq!(converged.status.code(), Some(0), "{}", text(&converged));
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, format!("fleet: {fleet_name}\n{gateway_line}\n")).unwrap();
+    let synced = fleet(&["sync", empty.to_str().unwrap()], gateway);
+    assert!(synced.status.success(), "{}", text(&synced));
+}

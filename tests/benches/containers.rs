@@ -281,8 +281,14 @@ async fn main() {
     let mut starts = serde_json::Map::new();
     for row in report["images"].as_array().unwrap() {
         let name = label(row["image"].as_str().unwrap());
-        sizes.insert(name.into(), json!((row["size_mb"].as_f64().unwrap() * 10.0).round() / 10.0));
-        starts.insert(name.into(), json!((row["healthy_s_median"].as_f64().unwrap() * 1000.0).round() as u64));
+        sizes.insert(
+            name.into(),
+            json!((row["size_mb"].as_f64().unwrap() * 10.0).round() / 10.0),
+        );
+        starts.insert(
+            name.into(),
+            json!((row["healthy_s_median"].as_f64().unwrap() * 1000.0).round() as u64),
+        );
     }
     let measurements = json!({
         "image_size_mb": sizes,

@@ -120,7 +120,7 @@ async fn health_version_and_operation_ids() {
         anonymous.version().await,
         Err(Error::Unauthorized(_))
     ));
-    assert_eq!(Operation::ALL.len(), 30);
+    assert_eq!(Operation::ALL.len(), 31);
 }
 
 #[tokio::test]
