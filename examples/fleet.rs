@@ -33,8 +33,8 @@ use mcpfleet_registry::adr::{Measurements, containerization};
 use mcpfleet_registry::clients::{ClientEntry, ClientTarget, McpClient, client_configs};
 use mcpfleet_registry::{
     ApplyOptions, ContextForge, Format, Manifest, Mode, Plan, Registry, VerifyOptions,
-    bootstrap_roles_file, caller_token, operation_id, preflight, preflight_hook, token_create,
-    tool_name,
+    apply_targets, bootstrap_roles_file, caller_token, operation_id, preflight, preflight_hook,
+    token_create, tool_name,
 };
 use mcpfleet_scope_audit::{BearerToken, Catalogue, CredentialKind, Grant, UserRoles};
 use serde_json::{Value, json};
@@ -49,9 +49,13 @@ const DRIFT: u8 = 2;
     after_help = "Without a verb: `run` on the bundled example fleet and an embedded gateway.\n\
                   Exit codes: 0 success, 1 error, 2 drift (diff), 130 interrupted."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Verb>,
+    /// Without a verb, the options of `run`.
+    #[command(flatten)]
+    run: RunArgs,
     /// Machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -81,7 +85,7 @@ enum Verb {
     Docs(DocsArgs),
 }
 
-#[derive(Args, Default)]
+#[derive(Args)]
 struct RunArgs {
     /// The fleet manifest (default: the bundled example fleet).
     #[arg(long)]
@@ -220,8 +224,17 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
     let json = cli.json;
-    match cli.command.unwrap_or(Verb::Run(RunArgs::default())) {
+    match cli.command.unwrap_or(Verb::Run(cli.run)) {
         Verb::Run(args) => run(args, json, steps, undo).await,
+        Verb::Plan(args) if args.save.is_none() && has_targets(&args.manifest)? => {
+            let mode = if args.sync { Mode::Sync } else { Mode::Apply };
+            for (target, registry) in registries_for(&args.manifest)? {
+                let plan = registry.plan(mode).await?;
+                print_target(&target, json);
+                print_either(json, || plan.to_json(), || plan.to_table());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Verb::Plan(args) => {
             let registry = registry_for(&args.manifest)?;
             let mode = if args.sync { Mode::Sync } else { Mode::Apply };
@@ -232,6 +245,12 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
             }
             print_either(json, || plan.to_json(), || plan.to_table());
             Ok(ExitCode::SUCCESS)
+        }
+        Verb::Apply(args) if args.plan.is_none() && has_targets(&args.manifest)? => {
+            apply_all(&args.manifest, Mode::Apply, json).await
+        }
+        Verb::Sync(args) if has_targets(&args.manifest)? => {
+            apply_all(&args.manifest, Mode::Sync, json).await
         }
         Verb::Apply(args) => {
             let registry = registry_for(&args.manifest)?;
@@ -257,22 +276,34 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Verb::Diff(args) => {
-            let registry = registry_for(&args.manifest)?;
-            let plan = registry
-                .plan(if args.sync { Mode::Sync } else { Mode::Apply })
-                .await?;
-            print_either(json, || plan.to_json(), || plan.to_table());
-            Ok(if plan.is_converged() {
+            let mut converged = true;
+            for (target, registry) in registries_for(&args.manifest)? {
+                let plan = registry
+                    .plan(if args.sync { Mode::Sync } else { Mode::Apply })
+                    .await?;
+                converged &= plan.is_converged();
+                print_target(&target, json);
+                print_either(json, || plan.to_json(), || plan.to_table());
+            }
+            Ok(if converged {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(DRIFT)
             })
         }
         Verb::Verify(args) => {
-            let registry = registry_for(&args.manifest)?;
-            let report = registry.verify(&VerifyOptions::default()).await?;
-            print_either(json, || to_json(&report), || report.to_markdown());
-            report.into_result()?;
+            let mut failed = Vec::new();
+            for (target, registry) in registries_for(&args.manifest)? {
+                let report = registry.verify(&VerifyOptions::default()).await?;
+                print_target(&target, json);
+                print_either(json, || to_json(&report), || report.to_markdown());
+                if let Err(e) = report.into_result() {
+                    failed.push(format!("{target}: {e}"));
+                }
+            }
+            if !failed.is_empty() {
+                return Err(failed.join("; ").into());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Verb::Audit(args) => audit(&Manifest::from_path(&args.manifest)?, json).await,
@@ -344,6 +375,45 @@ fn registry_for(path: &Path) -> AnyResult<Registry<ContextForge>> {
     let manifest = Manifest::from_path(path)?;
     let gateway = ContextForge::from_manifest(&manifest)?;
     Ok(Registry::new(manifest, gateway)?)
+}
+
+fn has_targets(path: &Path) -> AnyResult<bool> {
+    Ok(!Manifest::from_path(path)?.targets.is_empty())
+}
+
+/// One registry per gateway the manifest targets (one, named `default`, without `targets`).
+fn registries_for(path: &Path) -> AnyResult<Vec<(String, Registry<ContextForge>)>> {
+    Manifest::from_path(path)?
+        .per_target()
+        .into_iter()
+        .map(|(name, manifest)| {
+            let gateway = ContextForge::from_manifest(&manifest)?;
+            Ok((name, Registry::new(manifest, gateway)?))
+        })
+        .collect()
+}
+
+/// A heading per target in text output (JSON output stays one document per target, one per line).
+fn print_target(target: &str, json: bool) {
+    if !json && target != "default" {
+        print_line(&format!("== target `{target}`"));
+    }
+}
+
+/// `apply`/`sync` of a manifest with `targets`: every gateway, each with its own token, then verify; one report.
+async fn apply_all(path: &Path, mode: Mode, json: bool) -> AnyResult<ExitCode> {
+    let manifest = Manifest::from_path(path)?;
+    let report = apply_targets(
+        &manifest,
+        mode,
+        &ApplyOptions::default(),
+        Some(&VerifyOptions::default()),
+        ContextForge::from_manifest,
+    )
+    .await;
+    print_either(json, || to_json(&report), || report.to_markdown());
+    report.into_result()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Apply options that refuse, before the first write, a token lacking what the plan and its verify need.

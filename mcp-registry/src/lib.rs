@@ -35,6 +35,11 @@
 //!    pointing at a virtual server, with the token referenced from the environment (or a prompt), never inline;
 //!    [`caller_token`] (feature `preflight`) is the token they expect — bound to that virtual server, allowed to
 //!    list and call its tools and nothing else.
+//! 8. **Several gateways** ([`apply_targets`]): a manifest's `targets` (staging and production, regions) each
+//!    override the gateway's URL, token variable and team and may take a subset of the servers;
+//!    [`Manifest::per_target`] gives each gateway's view, [`apply_targets`] applies and verifies them all, one
+//!    failing target never stopping the others, into one [`CombinedReport`]. Another ContextForge is an upstream
+//!    like any other (federation): declare its virtual server's MCP endpoint as a server with bearer auth.
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "contextforge", feature = "preflight"))]
@@ -121,6 +126,7 @@ mod plan;
 mod preflight;
 mod render;
 mod slug;
+mod targets;
 mod verify;
 
 #[cfg(feature = "contextforge")]
@@ -138,7 +144,7 @@ pub use gateway::{
 pub use manifest::{
     ComputeProfile, ContainerSpec, DEFAULT_TOKEN_ENV, Expectation, FilesystemAccess, Format,
     GatewayTarget, HeaderFromEnv, ImportReport, ImportSkipped, Manifest, NetworkAccess,
-    RiskProfile, ServerDecl, SmokeCall, ToolSelection, UpstreamAuth, UpstreamTransport,
+    RiskProfile, ServerDecl, SmokeCall, TargetDecl, ToolSelection, UpstreamAuth, UpstreamTransport,
     VirtualServerDecl, Visibility, import_server_json,
 };
 #[cfg(feature = "testing")]
@@ -157,4 +163,5 @@ pub use preflight::{
     preflight, preflight_hook,
 };
 pub use slug::{TOOL_NAME_SEPARATOR, slug, tool_name};
+pub use targets::{CombinedReport, TargetReport, apply_targets};
 pub use verify::{CallCheck, ServerCheck, VerifyOptions, VerifyReport, VirtualServerCheck};

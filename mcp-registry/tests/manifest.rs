@@ -300,3 +300,49 @@ fn container_servers_need_the_feature() {
     let shown = error_text(text, Format::Yaml);
     assert!(shown.contains("`container` feature"), "{shown}");
 }
+
+#[test]
+fn targets_split_one_fleet_across_gateways_and_bad_targets_are_named() {
+    let text = format!(
+        "{YAML}targets:\n  - {{name: staging, url: \"${{STAGING_URL:-http://staging:4444}}\"}}\n  \
+         - {{name: production, url: \"https://gw.example.com\", token_env: PROD_TOKEN, servers: [textkit]}}\n"
+    );
+    let manifest = load(&text, Format::Yaml).unwrap();
+    let targets = manifest.per_target();
+    let names: Vec<&str> = targets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["staging", "production"]);
+    let (_, staging) = &targets[0];
+    assert_eq!(staging.gateway.url, "http://staging:4444");
+    assert_eq!(
+        staging.gateway.token_env, "FLEET_TOKEN",
+        "inherited from gateway"
+    );
+    assert_eq!(staging.servers.len(), 2);
+    let (_, production) = &targets[1];
+    assert_eq!(production.gateway.token_env, "PROD_TOKEN");
+    assert_eq!(production.gateway.team.as_deref(), Some("t-1"));
+    let servers: Vec<&str> = production.servers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(servers, ["textkit"]);
+    // The virtual server keeps only the tools of servers this gateway has.
+    assert_eq!(production.virtual_servers[0].tools.len(), 1);
+    assert_eq!(production.virtual_servers[0].tools[0].server, "textkit");
+    assert!(production.targets.is_empty());
+    // Without targets: the manifest itself, as `default`.
+    let plain = load(YAML, Format::Yaml).unwrap();
+    assert_eq!(plain.per_target()[0].0, "default");
+
+    let bad = format!(
+        "{YAML}targets:\n  - {{name: eu, url: \"not a url\", token_env: \"eyJhbGciOiJIUzI1NiJ9.e30.sig\"}}\n  \
+         - {{name: eu, url: \"https://eu\", servers: [textkti]}}\n"
+    );
+    let err = error_text(&bad, Format::Yaml);
+    assert!(err.contains("targets[0].url"), "{err}");
+    assert!(err.contains("targets[0].token_env"), "{err}");
+    assert!(
+        !err.contains("eyJhbGci"),
+        "a token in token_env must not be echoed: {err}"
+    );
+    assert!(err.contains("target `eu` is declared twice"), "{err}");
+    assert!(err.contains("did you mean `textkit`"), "{err}");
+    assert!(err.contains("fleet.test:"), "positions: {err}");
+}

@@ -137,6 +137,7 @@ fn decode_manifest(value: Value, issues: &mut Vec<RawIssue>) -> (Manifest, Origi
         },
         servers: Vec::new(),
         virtual_servers: Vec::new(),
+        targets: Vec::new(),
     };
     let Value::Object(mut map) = value else {
         issues.push(RawIssue::new(
@@ -259,12 +260,24 @@ pub(crate) fn nearest(word: &str, candidates: &[String]) -> Option<String> {
         .map(|(_, candidate)| candidate.clone())
 }
 
-/// Expands `${NAME}` and `${NAME:-default}` in `gateway.url` and `servers[].url` (and nowhere else, so no secret
+/// Expands `${NAME}` and `${NAME:-default}` in `gateway.url`, `targets[].url` and `servers[].url` (and nowhere else, so no secret
 /// can reach a plan through a description): one manifest serves several environments.
 fn interpolate_urls(value: &mut Value, lookup: Lookup<'_>, issues: &mut Vec<RawIssue>) {
     let root = FieldPath::root();
     if let Some(url) = value.pointer_mut("/gateway/url") {
         expand(url, &root.key("gateway").key("url"), lookup, issues);
+    }
+    if let Some(targets) = value.get_mut("targets").and_then(Value::as_array_mut) {
+        for (i, target) in targets.iter_mut().enumerate() {
+            if let Some(url) = target.get_mut("url") {
+                expand(
+                    url,
+                    &root.key("targets").index(i).key("url"),
+                    lookup,
+                    issues,
+                );
+            }
+        }
     }
     if let Some(servers) = value.get_mut("servers").and_then(Value::as_array_mut) {
         for (i, server) in servers.iter_mut().enumerate() {

@@ -51,6 +51,32 @@ pub struct Manifest {
     /// Virtual servers: named bundles of the upstreams' tools, each with its own MCP endpoint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub virtual_servers: Vec<VirtualServerDecl>,
+    /// Several gateways to register the fleet with (staging and production, regions), each overriding `gateway`
+    /// and optionally taking a subset of the servers. Empty: the fleet targets `gateway` alone. See
+    /// [`Manifest::per_target`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetDecl>,
+}
+
+/// One of several gateways a fleet is registered with; what it does not set comes from `gateway`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TargetDecl {
+    /// The target's name (`staging`, `eu`), unique in the manifest; reports are keyed by it.
+    pub name: String,
+    /// The gateway's base URL (`${VAR}` allowed, like `gateway.url`).
+    pub url: String,
+    /// The **name** of the variable holding this gateway's token; default: `gateway.token_env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
+    /// Team id on this gateway; default: `gateway.team`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The servers registered on this gateway, by name; absent: all of them. Virtual servers keep only the tools
+    /// of these servers, and one left with none is not created there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<Vec<String>>,
 }
 
 /// Where the gateway is and how to authenticate to it.
@@ -450,6 +476,84 @@ pub struct ToolSelection {
 }
 
 impl Manifest {
+    /// The manifest as seen by each gateway it targets: one single-gateway manifest per entry of `targets`
+    /// (in order, named), or the manifest itself under the name `default` when it has none. Each is ready for
+    /// [`Registry::new`](crate::Registry::new); the registrations they create carry the same owner tag, and the
+    /// fleet lock is per gateway, so the targets are independent.
+    ///
+    /// ```
+    /// use mcpfleet_registry::{Format, Manifest};
+    /// let manifest = Manifest::from_str_as(r#"
+    /// fleet: demo
+    /// gateway: {url: "https://staging.example.com", token_env: STAGING_TOKEN}
+    /// servers:
+    ///   - {name: calc, url: "http://calc:8000/mcp", transport: streamable-http}
+    ///   - {name: notes, url: "http://notes:8000/mcp", transport: streamable-http}
+    /// targets:
+    ///   - {name: staging, url: "https://staging.example.com"}
+    ///   - {name: production, url: "https://gw.example.com", token_env: PROD_TOKEN, servers: [calc]}
+    /// "#, Format::Yaml, "demo.yaml")?;
+    /// let targets = manifest.per_target();
+    /// assert_eq!(targets[1].0, "production");
+    /// assert_eq!(targets[1].1.gateway.token_env, "PROD_TOKEN");
+    /// assert_eq!(targets[1].1.servers.len(), 1);
+    /// # Ok::<(), mcpfleet_registry::Error>(())
+    /// ```
+    pub fn per_target(&self) -> Vec<(String, Manifest)> {
+        if self.targets.is_empty() {
+            return vec![("default".to_owned(), self.clone())];
+        }
+        self.targets
+            .iter()
+            .map(|target| (target.name.clone(), self.for_target(target)))
+            .collect()
+    }
+
+    fn for_target(&self, target: &TargetDecl) -> Manifest {
+        let keep = |name: &str| {
+            target
+                .servers
+                .as_ref()
+                .is_none_or(|servers| servers.iter().any(|s| s == name))
+        };
+        let virtual_servers = self
+            .virtual_servers
+            .iter()
+            .filter_map(|declared| {
+                let tools: Vec<ToolSelection> = declared
+                    .tools
+                    .iter()
+                    .filter(|pick| keep(&pick.server))
+                    .cloned()
+                    .collect();
+                (!tools.is_empty()).then(|| VirtualServerDecl {
+                    tools,
+                    ..declared.clone()
+                })
+            })
+            .collect();
+        Manifest {
+            schema: self.schema.clone(),
+            fleet: self.fleet.clone(),
+            gateway: GatewayTarget {
+                url: target.url.clone(),
+                token_env: target
+                    .token_env
+                    .clone()
+                    .unwrap_or_else(|| self.gateway.token_env.clone()),
+                team: target.team.clone().or_else(|| self.gateway.team.clone()),
+            },
+            servers: self
+                .servers
+                .iter()
+                .filter(|s| keep(&s.name))
+                .cloned()
+                .collect(),
+            virtual_servers,
+            targets: Vec::new(),
+        }
+    }
+
     /// Reads and checks a manifest; the format follows the extension (`.toml`, `.yaml`/`.yml`, `.json`).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();

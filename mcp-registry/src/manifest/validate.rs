@@ -38,6 +38,10 @@ pub(crate) fn check(manifest: &Manifest, origin: &Origin, issues: &mut Vec<RawIs
         }
     }
 
+    if origin.shell {
+        targets(manifest, &root, issues);
+    }
+
     let mut slugs: HashMap<String, (usize, &str)> = HashMap::new();
     let mut urls: HashMap<String, usize> = HashMap::new();
     let mut tools: HashMap<String, (usize, String)> = HashMap::new();
@@ -428,5 +432,42 @@ fn no_control(at: &FieldPath, value: &str, issues: &mut Vec<RawIssue>) {
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         issues.push(RawIssue::new(at.clone(), "contains control characters"));
+    }
+}
+
+/// `targets`: unique names, reachable URLs, variable names, and servers that exist.
+fn targets(manifest: &Manifest, root: &FieldPath, issues: &mut Vec<RawIssue>) {
+    let names: Vec<String> = manifest.servers.iter().map(|s| s.name.clone()).collect();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, target) in manifest.targets.iter().enumerate() {
+        let at = root.key("targets").index(i);
+        non_empty(&at.key("name"), &target.name, issues);
+        if let Some(first) = seen.insert(&target.name, i) {
+            issues.push(RawIssue::new(
+                at.key("name"),
+                format!(
+                    "target `{}` is declared twice (first at targets[{first}])",
+                    target.name
+                ),
+            ));
+        }
+        http_url(&at.key("url"), &target.url, issues);
+        if let Some(token_env) = &target.token_env {
+            env_name(&at.key("token_env"), token_env, issues);
+        }
+        if let Some(team) = &target.team {
+            non_empty(&at.key("team"), team, issues);
+        }
+        for (j, server) in target.servers.iter().flatten().enumerate() {
+            if !names.contains(server) {
+                issues.push(
+                    RawIssue::new(
+                        at.key("servers").index(j),
+                        format!("no server is called `{server}`"),
+                    )
+                    .suggest(nearest(server, &names)),
+                );
+            }
+        }
     }
 }
