@@ -866,7 +866,7 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
 async fn start_embedded(args: &RunArgs, steps: &Steps) -> AnyResult<Target> {
     steps
         .blocking(
-            "install ContextForge 1.1.0 into target/harness/venvs (first run only, about 40 s)",
+            "install ContextForge 1.1.0 into target/harness/venvs (first run only)",
             || Ok(prepare_gateway_venv().map(drop)?),
         )
         .await?;
