@@ -403,13 +403,17 @@ fn print_target(target: &str, json: bool) {
 /// `apply`/`sync` of a manifest with `targets`: every gateway, each with its own token, then verify; one report.
 async fn apply_all(path: &Path, mode: Mode, json: bool) -> AnyResult<ExitCode> {
     let manifest = Manifest::from_path(path)?;
-    let report = apply_targets(
-        &manifest,
-        mode,
-        &ApplyOptions::default(),
-        Some(&VerifyOptions::default()),
-        ContextForge::from_manifest,
-    )
+    // Each target with its own token, and a preflight on that token before its first write.
+    let report = apply_targets(&manifest, mode, Some(&VerifyOptions::default()), |target| {
+        let gateway = ContextForge::from_manifest(target)?;
+        let calls =
+            Registry::new(target.clone(), gateway.clone())?.verify_calls(&VerifyOptions::default());
+        let token = BearerToken::new(std::env::var(&target.gateway.token_env).unwrap_or_default());
+        Ok((
+            gateway,
+            ApplyOptions::default().before_writes(preflight_hook(token, calls)),
+        ))
+    })
     .await;
     print_either(json, || to_json(&report), || report.to_markdown());
     report.into_result()?;

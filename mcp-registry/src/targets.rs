@@ -107,22 +107,23 @@ impl CombinedReport {
 }
 
 /// Applies `manifest` on every gateway it targets with `mode`, then (when `verify` is given) verifies each one
-/// whose apply had no failure. `connect` makes the gateway of one target from its single-gateway manifest (e.g.
-/// `ContextForge::from_manifest`, which reads that target's token variable).
+/// whose apply had no failure. `connect` makes the gateway of one target and its apply options from the target's
+/// single-gateway manifest — e.g. `ContextForge::from_manifest`, which reads that target's token variable, with a
+/// `preflight_hook` on that same token, since each gateway has its own.
 pub async fn apply_targets<G, F>(
     manifest: &Manifest,
     mode: Mode,
-    options: &ApplyOptions,
     verify: Option<&VerifyOptions>,
     connect: F,
 ) -> CombinedReport
 where
     G: Gateway,
-    F: Fn(&Manifest) -> Result<G>,
+    F: Fn(&Manifest) -> Result<(G, ApplyOptions)>,
 {
     let runs = manifest.per_target().into_iter().map(|(name, target)| {
         let gateway = target.gateway.url.clone();
-        let registry = connect(&target).and_then(|g| Registry::new(target, g));
+        let setup =
+            connect(&target).and_then(|(g, options)| Ok((Registry::new(target, g)?, options)));
         async move {
             let mut report = TargetReport {
                 target: name,
@@ -132,14 +133,14 @@ where
                 error: None,
                 passed: false,
             };
-            let registry = match registry {
-                Ok(registry) => registry,
+            let (registry, options) = match setup {
+                Ok(setup) => setup,
                 Err(e) => {
                     report.error = Some(one_line(&e));
                     return report;
                 }
             };
-            match registry.apply(mode, options).await {
+            match registry.apply(mode, &options).await {
                 Ok(applied) => {
                     let clean = applied.failures().next().is_none();
                     report.apply = Some(applied.clone());
@@ -216,16 +217,19 @@ targets:
             gateway.serve("http://calc:8000/mcp", ["add"]);
             gateway.serve("http://notes:8000/mcp", ["note_add"]);
         }
-        let options = ApplyOptions::default().lock_dir(None);
+        let options = || ApplyOptions::default().lock_dir(None);
         let verify = VerifyOptions::default();
         let connect = |m: &Manifest| {
-            Ok(if m.gateway.url.contains("two") {
-                &two
-            } else {
-                &one
-            })
+            Ok((
+                if m.gateway.url.contains("two") {
+                    &two
+                } else {
+                    &one
+                },
+                options(),
+            ))
         };
-        let report = apply_targets(&manifest, Mode::Apply, &options, Some(&verify), connect).await;
+        let report = apply_targets(&manifest, Mode::Apply, Some(&verify), connect).await;
         assert!(report.passed, "{}", report.to_markdown());
         assert_eq!(one.upstreams().len(), 2);
         assert_eq!(two.upstreams().len(), 1);
@@ -240,13 +244,16 @@ targets:
             Fault::Fail(crate::FailureKind::Forbidden),
         );
         let connect = |m: &Manifest| {
-            Ok(if m.gateway.url.contains("two") {
-                &broken_two
-            } else {
-                &fresh_one
-            })
+            Ok((
+                if m.gateway.url.contains("two") {
+                    &broken_two
+                } else {
+                    &fresh_one
+                },
+                options(),
+            ))
         };
-        let report = apply_targets(&manifest, Mode::Apply, &options, Some(&verify), connect).await;
+        let report = apply_targets(&manifest, Mode::Apply, Some(&verify), connect).await;
         assert!(!report.passed);
         assert!(report.targets[0].passed, "{}", report.to_markdown());
         assert!(!report.targets[1].passed);

@@ -107,18 +107,19 @@ targets:
             let connect = |target: &Manifest| {
                 let (url, token) = tokens[target.gateway.token_env.as_str()];
                 assert_eq!(url, target.gateway.url);
-                Ok(ContextForge::new(
-                    Client::builder()
-                        .base_url(url)
-                        .bearer_token(token)
-                        .build()
-                        .unwrap(),
+                let client = Client::builder()
+                    .base_url(url)
+                    .bearer_token(token)
+                    .build()
+                    .unwrap();
+                Ok((
+                    ContextForge::new(client),
+                    ApplyOptions::default().lock_dir(None),
                 ))
             };
             let report = apply_targets(
                 &manifest,
                 Mode::Apply,
-                &ApplyOptions::default().lock_dir(None),
                 Some(&VerifyOptions::default()),
                 connect,
             )
