@@ -185,7 +185,19 @@ impl Undo {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1 (clap's own code, 2, is `diff`'s "drift"); help and version exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -205,10 +217,12 @@ fn main() -> ExitCode {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {}", one_line(e.as_ref()));
+                    // A registrar token minted before the failure must not outlive it on the user's gateway.
+                    undo.revoke_all().await;
                     ExitCode::FAILURE
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
+            Ok(()) = tokio::signal::ctrl_c() => {
                 let during = steps.current().map(|s| format!(" during “{s}”")).unwrap_or_default();
                 eprintln!("\ninterrupted{during}: revoking the tokens this run minted, stopping what it started");
                 undo.revoke_all().await;
@@ -228,11 +242,12 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
         Verb::Run(args) => run(args, json, steps, undo).await,
         Verb::Plan(args) if args.save.is_none() && has_targets(&args.manifest)? => {
             let mode = if args.sync { Mode::Sync } else { Mode::Apply };
+            let mut out = PerTarget::default();
             for (target, registry) in registries_for(&args.manifest)? {
                 let plan = registry.plan(mode).await?;
-                print_target(&target, json);
-                print_either(json, || plan.to_json(), || plan.to_table());
+                out.push(target, plan.to_table(), serde_json::to_value(&plan)?);
             }
+            out.print(json, "plan");
             Ok(ExitCode::SUCCESS)
         }
         Verb::Plan(args) => {
@@ -277,14 +292,15 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
         }
         Verb::Diff(args) => {
             let mut converged = true;
+            let mut out = PerTarget::default();
             for (target, registry) in registries_for(&args.manifest)? {
                 let plan = registry
                     .plan(if args.sync { Mode::Sync } else { Mode::Apply })
                     .await?;
                 converged &= plan.is_converged();
-                print_target(&target, json);
-                print_either(json, || plan.to_json(), || plan.to_table());
+                out.push(target, plan.to_table(), serde_json::to_value(&plan)?);
             }
+            out.print(json, "plan");
             Ok(if converged {
                 ExitCode::SUCCESS
             } else {
@@ -293,14 +309,19 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
         }
         Verb::Verify(args) => {
             let mut failed = Vec::new();
+            let mut out = PerTarget::default();
             for (target, registry) in registries_for(&args.manifest)? {
                 let report = registry.verify(&VerifyOptions::default()).await?;
-                print_target(&target, json);
-                print_either(json, || to_json(&report), || report.to_markdown());
+                out.push(
+                    target.clone(),
+                    report.to_markdown(),
+                    serde_json::to_value(&report)?,
+                );
                 if let Err(e) = report.into_result() {
                     failed.push(format!("{target}: {e}"));
                 }
             }
+            out.print(json, "verify");
             if !failed.is_empty() {
                 return Err(failed.join("; ").into());
             }
@@ -367,7 +388,8 @@ fn print_either(json: bool, as_json: impl FnOnce() -> String, as_text: impl FnOn
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| json!({"error": format!("cannot write JSON: {e}")}).to_string())
 }
 
 /// A registry for a manifest file, talking to the gateway it names with the token from the variable it names.
@@ -393,10 +415,37 @@ fn registries_for(path: &Path) -> AnyResult<Vec<(String, Registry<ContextForge>)
         .collect()
 }
 
-/// A heading per target in text output (JSON output stays one document per target, one per line).
-fn print_target(target: &str, json: bool) {
-    if !json && target != "default" {
-        print_line(&format!("== target `{target}`"));
+/// What a verb found on each target, printed as text (a heading per target) or as one JSON document: the
+/// document itself for a manifest without targets, `{"targets": [{"target": …, "<what>": …}]}` with them.
+#[derive(Default)]
+struct PerTarget(Vec<(String, String, Value)>);
+
+impl PerTarget {
+    fn push(&mut self, target: String, text: String, json: Value) {
+        self.0.push((target, text, json));
+    }
+
+    fn print(self, json: bool, what: &str) {
+        let single = matches!(self.0.as_slice(), [(name, _, _)] if name == "default");
+        if json {
+            let document = if single {
+                self.0
+                    .into_iter()
+                    .next()
+                    .map(|(_, _, v)| v)
+                    .unwrap_or(Value::Null)
+            } else {
+                json!({"targets": self.0.into_iter().map(|(t, _, v)| json!({"target": t, what: v})).collect::<Vec<_>>()})
+            };
+            print_line(&to_json(&document));
+            return;
+        }
+        for (target, text, _) in self.0 {
+            if !single {
+                print_line(&format!("== target `{target}`"));
+            }
+            print_line(text.strip_suffix('\n').unwrap_or(&text));
+        }
     }
 }
 
@@ -517,7 +566,7 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
         "mcpfleet: {} on {}",
         manifest_path.display(),
         if remote {
-            "the gateway at $MCPGATEWAY_URL (nothing is started)"
+            "the gateway the manifest names (MCPGATEWAY_URL is set: nothing is started)"
         } else {
             "an embedded ContextForge 1.1.0, started here and stopped at the end"
         }
@@ -549,6 +598,18 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
             Ok(manifest)
         })
         .await?;
+    // The embedded admin token goes only to the embedded gateway: a manifest naming another gateway is refused.
+    if let Target::Embedded { gateway, .. } = &target
+        && manifest.gateway.url.trim_end_matches('/') != gateway.url().trim_end_matches('/')
+    {
+        return Err(format!(
+            "{} names the gateway {}, not the embedded one: write its url as \"${{MCPGATEWAY_URL}}\", or set \
+             MCPGATEWAY_URL and the token variable to run against that gateway",
+            manifest_path.display(),
+            manifest.gateway.url
+        )
+        .into());
+    }
     steps.detail(format!(
         "fleet `{}`: {} servers, {} virtual server(s), gateway {}",
         manifest.fleet,
@@ -630,7 +691,7 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
         Some(minted)
     } else {
         steps.say(
-            "  -  3. the credential is an API token, which cannot mint tokens: continuing with it",
+            "  -  the credential is an API token, which cannot mint tokens: continuing with it",
         );
         None
     };
@@ -791,7 +852,7 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
                                     (reference == CALLER_TOKEN_ENV)
                                         .then(|| minted.expose_token().to_owned())
                                 })?;
-                        let ClientEntry::Http { url, .. } = &entry else {
+                        let ClientEntry::Http { url, .. } = entry.expose() else {
                             return Err("the generic config is not HTTP".into());
                         };
                         let caller = admin.with_token(minted.expose_token());

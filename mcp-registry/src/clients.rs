@@ -100,8 +100,8 @@ impl fmt::Display for McpClient {
 }
 
 /// What the generated files point at: one virtual server's MCP endpoint and the *name* of the variable that
-/// holds the caller token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// holds the caller token. Made only by [`ClientTarget::new`], which checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ClientTarget {
     /// The entry's name in the client (e.g. the virtual server's name).
@@ -113,7 +113,8 @@ pub struct ClientTarget {
 }
 
 impl ClientTarget {
-    /// A target, checked: the name is non-empty, the URL is `http(s)` and the variable is a valid name.
+    /// A target, checked: the name is non-empty, the URL is `http(s)` without credentials in it (no
+    /// `user:password@`, no query string: these files are shared and committed), and the variable is a valid name.
     pub fn new(
         name: impl Into<String>,
         url: impl Into<String>,
@@ -128,6 +129,17 @@ impl ClientTarget {
             return Err(invalid("name", &target.name, "must not be empty"));
         }
         match url::Url::parse(&target.url) {
+            Ok(url)
+                if !url.username().is_empty()
+                    || url.password().is_some()
+                    || url.query().is_some() =>
+            {
+                // Never echo it: the part that makes it invalid may be a credential.
+                return Err(Error::InvalidClientTarget {
+                    field: "url",
+                    reason: "(value not shown) must not carry credentials or a query string".into(),
+                });
+            }
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
             Ok(_) => {
                 return Err(invalid(
@@ -323,8 +335,8 @@ impl ClientEntry {
 
     /// Replaces every reference with what `lookup` gives for it (called with the text inside the braces, e.g.
     /// `env:FLEET_TOKEN`), as the client would when it connects. A reference `lookup` cannot resolve is an
-    /// error naming it.
-    pub fn resolve(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    /// error naming it. The result holds the secret, so its `Debug` shows none of its values.
+    pub fn resolve(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<ResolvedEntry> {
         let resolve = |value: &str| -> Result<String> {
             let mut out = String::new();
             let mut rest = value;
@@ -333,9 +345,8 @@ impl ClientEntry {
                     break;
                 };
                 let reference = &rest[start + 2..start + len];
-                let resolved = lookup(reference).ok_or_else(|| Error::MissingEnv {
-                    name: reference.to_owned(),
-                    purpose: "a reference in a client configuration".into(),
+                let resolved = lookup(reference).ok_or_else(|| Error::UnresolvedReference {
+                    reference: reference.to_owned(),
                 })?;
                 out.push_str(&rest[..start]);
                 out.push_str(&resolved);
@@ -344,7 +355,7 @@ impl ClientEntry {
             out.push_str(rest);
             Ok(out)
         };
-        Ok(match self {
+        Ok(ResolvedEntry(match self {
             ClientEntry::Http { url, headers } => ClientEntry::Http {
                 url: url.clone(),
                 headers: headers
@@ -356,7 +367,42 @@ impl ClientEntry {
                 command: command.clone(),
                 args: args.iter().map(|a| resolve(a)).collect::<Result<_>>()?,
             },
-        })
+        }))
+    }
+}
+
+/// A [`ClientEntry`] with its references replaced by their values — secrets included. `Debug` redacts every
+/// header value and argument; [`ResolvedEntry::expose`] gives the entry to connect with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResolvedEntry(ClientEntry);
+
+impl ResolvedEntry {
+    /// The entry with its values, to connect with. Do not log it.
+    pub fn expose(&self) -> &ClientEntry {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ResolvedEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            ClientEntry::Http { url, headers } => f
+                .debug_struct("ResolvedEntry::Http")
+                .field("url", url)
+                .field(
+                    "headers",
+                    &headers
+                        .iter()
+                        .map(|(k, _)| (k, "<redacted>"))
+                        .collect::<Vec<_>>(),
+                )
+                .finish(),
+            ClientEntry::Stdio { command, args } => f
+                .debug_struct("ResolvedEntry::Stdio")
+                .field("command", command)
+                .field("args", &format_args!("<{} redacted>", args.len()))
+                .finish(),
+        }
     }
 }
 
@@ -398,8 +444,12 @@ mod tests {
             let entry = ClientEntry::read(file.client, &file.contents, "example-fleet").unwrap();
             assert_eq!(entry.references().len(), 1, "{entry:?}");
             let resolved = entry.resolve(|_| Some("SECRET".into())).unwrap();
-            let flat = format!("{resolved:?}");
+            let flat = format!("{:?}", resolved.expose());
             assert!(flat.contains("Bearer SECRET"), "{flat}");
+            assert!(
+                !format!("{resolved:?}").contains("SECRET"),
+                "Debug of a resolved entry redacts"
+            );
         }
     }
 
@@ -445,6 +495,10 @@ mod tests {
         assert!(err.contains("token_env"), "{err}");
         assert!(!err.contains("eyJ"), "{err}");
         assert!(ClientTarget::new("", "http://gw/mcp", "T").is_err());
+        for leaky in ["http://user:s3cret@gw/mcp", "http://gw/mcp?token=s3cret"] {
+            let err = ClientTarget::new("f", leaky, "T").unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{err}");
+        }
         assert!(ClientTarget::new("f", "file:///etc/passwd", "T").is_err());
     }
 

@@ -291,7 +291,14 @@ pub struct Registry<G> {
 
 impl<G: Gateway> Registry<G> {
     /// Binds a checked manifest to a gateway.
+    ///
+    /// A manifest with `targets` is refused ([`Error::SeveralTargets`]): a registry talks to one gateway.
     pub fn new(manifest: Manifest, gateway: G) -> Result<Self> {
+        if !manifest.targets.is_empty() {
+            return Err(crate::error::Error::SeveralTargets {
+                targets: manifest.targets.iter().map(|t| t.name.clone()).collect(),
+            });
+        }
         let desired = Desired::from_manifest(&manifest)?;
         Ok(Self {
             manifest,

@@ -99,7 +99,25 @@ pub enum Error {
         /// The operations that need them.
         operations: Vec<String>,
     },
-    /// An apply or a verify finished with failures (the report has the details of each).
+    /// A manifest with `targets` was given where one gateway is meant ([`Registry::new`](crate::Registry::new)):
+    /// take each target's view with [`Manifest::per_target`](crate::Manifest::per_target), or use
+    /// [`apply_targets`](crate::apply_targets).
+    #[error(
+        "the manifest targets {} gateways ({}); use one target's view (`Manifest::per_target`) or `apply_targets`",
+        targets.len(),
+        targets.join(", ")
+    )]
+    SeveralTargets {
+        /// The targets' names.
+        targets: Vec<String>,
+    },
+    /// A reference in a client configuration (`${env:NAME}`, `${input:id}`, `${NAME}`) has no value.
+    #[error("client configuration: nothing resolves the reference `${{{reference}}}`")]
+    UnresolvedReference {
+        /// The text inside the braces.
+        reference: String,
+    },
+    /// An apply, a verify or a multi-target apply (`what`) finished with failures (the report has the details).
     #[error("{what}: {failed} of {total} failed; first: {first}")]
     Incomplete {
         /// `apply` or `verify`.

@@ -160,9 +160,18 @@ pub fn preflight_hook(
 /// assert_eq!(recipe.scope.server_id.as_deref(), Some("6f1c…"));
 /// // servers.use is added by the gateway
 /// assert_eq!(recipe.scope.permissions.to_strings(), ["tools.execute", "tools.read"]);
+/// // An empty binding would bind nothing: refused.
+/// assert!(mcpfleet_registry::caller_token(" ").is_err());
 /// # Ok::<(), mcpfleet_registry::Error>(())
 /// ```
 pub fn caller_token(server_id: &str) -> Result<TokenRecipe> {
+    // An empty binding would be no binding at all: a token for every server.
+    if server_id.trim().is_empty() {
+        return Err(Error::InvalidClientTarget {
+            field: "server_id",
+            reason: "must name the virtual server the caller token is bound to".into(),
+        });
+    }
     let least = Catalogue::contextforge_1_1_0()
         .least_privilege([
             operation_id(GatewayCall::ListVirtualServerTools),

@@ -229,6 +229,13 @@ targets:
                 options(),
             ))
         };
+        // One registry is one gateway: the whole manifest is refused, each target's view is not.
+        let err = Registry::new(manifest.clone(), &one)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("2 gateways (one, two)"), "{err}");
+        assert!(Registry::new(manifest.per_target()[1].1.clone(), &two).is_ok());
         let report = apply_targets(&manifest, Mode::Apply, Some(&verify), connect).await;
         assert!(report.passed, "{}", report.to_markdown());
         assert_eq!(one.upstreams().len(), 2);

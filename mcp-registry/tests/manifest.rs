@@ -345,4 +345,13 @@ fn targets_split_one_fleet_across_gateways_and_bad_targets_are_named() {
     assert!(err.contains("target `eu` is declared twice"), "{err}");
     assert!(err.contains("did you mean `textkit`"), "{err}");
     assert!(err.contains("fleet.test:"), "positions: {err}");
+
+    let same_gateway = format!(
+        "{YAML}targets:\n  - {{name: a, url: \"http://gw:4444\"}}\n  - {{name: b, url: \"http://gw:4444/\"}}\n"
+    );
+    let err = error_text(&same_gateway, Format::Yaml);
+    assert!(
+        err.contains("targets[0] already registers this fleet"),
+        "{err}"
+    );
 }

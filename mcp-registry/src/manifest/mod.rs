@@ -572,7 +572,7 @@ impl Manifest {
     }
 
     /// Like [`Manifest::from_str_as`], with `${NAME}` in URLs read from `lookup` instead of the process
-    /// environment (`gateway.url` and `servers[].url` only; `${NAME:-default}` gives a fallback).
+    /// environment (`gateway.url`, `targets[].url` and `servers[].url` only; `${NAME:-default}` gives a fallback).
     ///
     /// ```
     /// use mcpfleet_registry::{Format, Manifest};

@@ -439,6 +439,7 @@ fn no_control(at: &FieldPath, value: &str, issues: &mut Vec<RawIssue>) {
 fn targets(manifest: &Manifest, root: &FieldPath, issues: &mut Vec<RawIssue>) {
     let names: Vec<String> = manifest.servers.iter().map(|s| s.name.clone()).collect();
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut gateways: HashMap<String, usize> = HashMap::new();
     for (i, target) in manifest.targets.iter().enumerate() {
         let at = root.key("targets").index(i);
         non_empty(&at.key("name"), &target.name, issues);
@@ -452,6 +453,17 @@ fn targets(manifest: &Manifest, root: &FieldPath, issues: &mut Vec<RawIssue>) {
             ));
         }
         http_url(&at.key("url"), &target.url, issues);
+        // Two targets on one gateway would share the owner tag and the lock, and each sync would delete the
+        // other's registrations.
+        if let Some(first) = gateways.insert(crate::plan::normalize_url(&target.url), i) {
+            issues.push(RawIssue::new(
+                at.key("url"),
+                format!(
+                    "targets[{first}] already registers this fleet on `{}`",
+                    target.url
+                ),
+            ));
+        }
         if let Some(token_env) = &target.token_env {
             env_name(&at.key("token_env"), token_env, issues);
         }

@@ -181,7 +181,7 @@ async fn every_generated_config_lists_and_calls_the_virtual_servers_tools() {
                             .then(|| caller.clone())
                     })
                     .unwrap();
-                let tools = match resolved {
+                let tools = match resolved.expose().clone() {
                     ClientEntry::Http {
                         url: endpoint,
                         headers,
