@@ -354,4 +354,24 @@ fn targets_split_one_fleet_across_gateways_and_bad_targets_are_named() {
         err.contains("targets[0] already registers this fleet"),
         "{err}"
     );
+
+    // A target of the wrong type does not hide the problems of the others, nor the fleet's.
+    let mixed = format!(
+        "{YAML}targets:\n  - 42\n  - {{name: b, url: \"https://b.example.com\", servers: [nope]}}\n"
+    );
+    let err = error_text(&mixed, Format::Yaml);
+    assert!(err.contains("targets[0]"), "{err}");
+    assert!(err.contains("targets[1].servers[0]"), "{err}");
+
+    // Loopback servers on a gateway elsewhere, per target.
+    let loopback = "fleet: demo\ngateway: {url: \"http://127.0.0.1:4444\"}\nservers:\n  - {name: local, url: \"http://127.0.0.1:9000/mcp\", transport: streamable-http}\ntargets:\n  - {name: here, url: \"http://127.0.0.1:4444\"}\n  - {name: there, url: \"https://gw.example.com\"}\n";
+    let err = error_text(loopback, Format::Yaml);
+    assert!(
+        err.contains("targets[1].url") && err.contains("`local`"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("targets[0].url"),
+        "a loopback gateway reaches loopback servers: {err}"
+    );
 }

@@ -151,6 +151,8 @@ fn decode_manifest(value: Value, issues: &mut Vec<RawIssue>) -> (Manifest, Origi
     };
     let servers = map.remove("servers");
     let virtual_servers = map.remove("virtual_servers");
+    // Each target on its own too: one bad target must not hide the fleet's other problems.
+    let targets = map.remove("targets");
     let mut manifest = match decode_one::<Manifest>(Value::Object(map), &FieldPath::root(), issues)
     {
         Some(shell) => {
@@ -162,6 +164,7 @@ fn decode_manifest(value: Value, issues: &mut Vec<RawIssue>) -> (Manifest, Origi
     (manifest.servers, origin.servers) = decode_list(servers, "servers", issues);
     (manifest.virtual_servers, origin.virtual_servers) =
         decode_list(virtual_servers, "virtual_servers", issues);
+    (manifest.targets, origin.targets) = decode_list(targets, "targets", issues);
     (manifest, origin)
 }
 

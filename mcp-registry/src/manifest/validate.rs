@@ -19,6 +19,8 @@ pub(crate) struct Origin {
     pub(crate) servers: Vec<usize>,
     /// The index in the file of each decoded virtual server.
     pub(crate) virtual_servers: Vec<usize>,
+    /// The index in the file of each decoded target.
+    pub(crate) targets: Vec<usize>,
 }
 
 pub(crate) fn check(manifest: &Manifest, origin: &Origin, issues: &mut Vec<RawIssue>) {
@@ -38,9 +40,7 @@ pub(crate) fn check(manifest: &Manifest, origin: &Origin, issues: &mut Vec<RawIs
         }
     }
 
-    if origin.shell {
-        targets(manifest, &root, issues);
-    }
+    targets(manifest, origin, &root, issues);
 
     let mut slugs: HashMap<String, (usize, &str)> = HashMap::new();
     let mut urls: HashMap<String, usize> = HashMap::new();
@@ -435,13 +435,14 @@ fn no_control(at: &FieldPath, value: &str, issues: &mut Vec<RawIssue>) {
     }
 }
 
-/// `targets`: unique names, reachable URLs, variable names, and servers that exist.
-fn targets(manifest: &Manifest, root: &FieldPath, issues: &mut Vec<RawIssue>) {
+/// `targets`: unique names, reachable URLs, variable names, servers that exist, and no loopback server URL
+/// for a gateway that runs elsewhere.
+fn targets(manifest: &Manifest, origin: &Origin, root: &FieldPath, issues: &mut Vec<RawIssue>) {
     let names: Vec<String> = manifest.servers.iter().map(|s| s.name.clone()).collect();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut gateways: HashMap<String, usize> = HashMap::new();
     for (i, target) in manifest.targets.iter().enumerate() {
-        let at = root.key("targets").index(i);
+        let at = root.key("targets").index(origin.targets[i]);
         non_empty(&at.key("name"), &target.name, issues);
         if let Some(first) = seen.insert(&target.name, i) {
             issues.push(RawIssue::new(
@@ -452,7 +453,7 @@ fn targets(manifest: &Manifest, root: &FieldPath, issues: &mut Vec<RawIssue>) {
                 ),
             ));
         }
-        http_url(&at.key("url"), &target.url, issues);
+        let target_url = http_url(&at.key("url"), &target.url, issues);
         // Two targets on one gateway would share the owner tag and the lock, and each sync would delete the
         // other's registrations.
         if let Some(first) = gateways.insert(crate::plan::normalize_url(&target.url), i) {
@@ -469,6 +470,33 @@ fn targets(manifest: &Manifest, root: &FieldPath, issues: &mut Vec<RawIssue>) {
         }
         if let Some(team) = &target.team {
             non_empty(&at.key("team"), team, issues);
+        }
+        if let Some(gateway) = &target_url
+            && !is_loopback(gateway)
+        {
+            let kept = manifest.servers.iter().enumerate().filter(|(_, s)| {
+                target
+                    .servers
+                    .as_ref()
+                    .is_none_or(|names| names.contains(&s.name))
+            });
+            for (k, server) in kept {
+                if let Some(url) = server.url.as_deref().and_then(|u| url::Url::parse(u).ok())
+                    && is_loopback(&url)
+                {
+                    issues.push(RawIssue::new(
+                        at.key("url"),
+                        format!(
+                            "servers[{}] (`{}`) has the loopback URL `{url}`, which this gateway ({}) would dial \
+                             on its own loopback: leave it out of this target's `servers` or use an address the \
+                             gateway can reach",
+                            origin.servers[k],
+                            server.name,
+                            gateway.host_str().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
         }
         for (j, server) in target.servers.iter().flatten().enumerate() {
             if !names.contains(server) {
