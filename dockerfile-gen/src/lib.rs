@@ -231,6 +231,28 @@
 //! 421 (checked with mcp 1.30 and 2.3), which is why a fleet must register
 //! servers by service name ([`ComposeService::registration_url`]).
 //!
+//! # Docker Swarm
+//!
+//! [`FleetPlan::stack`] turns the compose plan into a [`StackPlan`] for `docker stack deploy`
+//! ([`Renderer::render_stack`]): replicas per service from a [`SwarmSpec`] (refused above one for a service
+//! with a writable volume), resource limits, a restart policy, a start-first rolling update that rolls back on
+//! failure, `endpoint_mode: dnsrr` (the service name resolves to the replicas themselves; the default virtual IP
+//! needs IPVS) and a host-mode published gateway port. Swarm does not build: the images must exist on the nodes.
+//!
+//! ```
+//! use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec, Renderer, SwarmSpec};
+//! let spec: FleetSpec = serde_json::from_value(serde_json::json!({
+//!     "name": "demo",
+//!     "servers": [{"name": "utils", "runtime": {"language": "python", "version": "3.13"},
+//!                  "entrypoint": {"kind": "script", "path": "utils_server.py"},
+//!                  "transport": {"kind": "streamable_http"}}]
+//! }))?;
+//! let stack = FleetPlan::from_spec(&spec)?.stack(&SwarmSpec::default().replicas("utils", 3))?;
+//! let text = Renderer::new()?.render_stack(&stack)?;
+//! assert!(text.contains("replicas: 3") && text.contains("endpoint_mode: dnsrr"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # hadolint
 //!
 //! Every built-in variant lints clean under hadolint 2.15.1 with default
@@ -264,6 +286,7 @@ mod layout;
 mod plan;
 mod render;
 mod spec;
+mod stack;
 pub mod templates;
 mod validate;
 
@@ -282,3 +305,4 @@ pub use spec::{
     GatewayService, Healthcheck, ImageRef, InstallMode, Labels, Probe, Resources, RestartPolicy,
     RunAs, Runtime, ServerSpec, ServerTransport,
 };
+pub use stack::{StackNetwork, StackPlan, StackService, SwarmSpec};

@@ -148,6 +148,12 @@ impl Renderer {
         self.render_template(templates::COMPOSE, plan)
     }
 
+    /// Renders the fleet's Docker Swarm stack file (`stack.yml`, for `docker stack deploy`). The images must
+    /// already exist on the nodes or in a registry they pull from: Swarm does not build.
+    pub fn render_stack(&self, plan: &crate::StackPlan) -> Result<String> {
+        self.render_template(templates::STACK, plan)
+    }
+
     /// Renders a whole fleet: the compose file plus every server's build
     /// context, each in the directory its compose service builds from.
     pub fn render_fleet(&self, plan: &FleetPlan) -> Result<GeneratedFiles> {

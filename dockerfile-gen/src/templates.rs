@@ -13,6 +13,8 @@ pub const DOCKERFILE: &str = "Dockerfile";
 pub const DOCKERIGNORE: &str = "dockerignore";
 /// The fleet's compose file; data: [`crate::FleetPlan`].
 pub const COMPOSE: &str = "compose";
+/// The fleet's Docker Swarm stack file; data: [`crate::StackPlan`].
+pub const STACK: &str = "stack";
 /// The FastMCP launcher (supporting file); data: [`crate::BuildPlan`].
 pub const FASTMCP_LAUNCHER: &str = "fastmcp_launcher.py";
 /// The `mcpgateway.translate` launcher (supporting file
@@ -24,6 +26,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     (DOCKERFILE, include_str!("../templates/Dockerfile.hbs")),
     (DOCKERIGNORE, include_str!("../templates/dockerignore.hbs")),
     (COMPOSE, include_str!("../templates/compose.hbs")),
+    (STACK, include_str!("../templates/stack.hbs")),
     (
         FASTMCP_LAUNCHER,
         include_str!("../templates/fastmcp_launcher.py.hbs"),

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use mcpfleet_dockerfile_gen::{BuildPlan, FleetPlan, FleetSpec, Renderer, ServerSpec};
+use mcpfleet_dockerfile_gen::{BuildPlan, FleetPlan, FleetSpec, Renderer, ServerSpec, SwarmSpec};
 use mcpfleet_registry::adr::{Measurements, containerization};
 use mcpfleet_registry::clients::{ClientTarget, client_configs};
 use mcpfleet_registry::{
@@ -86,13 +86,22 @@ pub async fn deliverables() -> AnyResult<Vec<Deliverable>> {
     let fleet: FleetSpec = yaml_serde::from_str(&std::fs::read_to_string(
         root.join("examples/fleet-containers.yaml"),
     )?)?;
-    let fleet_files = renderer.render_fleet(&FleetPlan::from_spec(&fleet)?)?;
+    let fleet_plan = FleetPlan::from_spec(&fleet)?;
+    let fleet_files = renderer.render_fleet(&fleet_plan)?;
     for file in fleet_files.files {
         push(
             docs.join("containers/fleet").join(&file.path),
             file.contents,
         );
     }
+    // The same fleet on Docker Swarm (`docker stack deploy`), the stateless servers at two replicas.
+    let swarm = SwarmSpec::default()
+        .replicas("utils", 2)
+        .replicas("textkit", 2);
+    push(
+        docs.join("containers/fleet/stack.yml"),
+        renderer.render_stack(&fleet_plan.stack(&swarm)?)?,
+    );
 
     // 4 and 5. Prose with generated blocks.
     let blocks = Blocks {

@@ -34,7 +34,7 @@ const GATEWAY_SECRETS: [&str; 5] = [
 ];
 
 /// Docker and the fleet's images, or `None` after saying loudly why these tests did not run (a failure under CI).
-fn docker_and_images(test: &str) -> Option<(&'static Docker, &'static FleetImages)> {
+pub(crate) fn docker_and_images(test: &str) -> Option<(&'static Docker, &'static FleetImages)> {
     let docker = match Docker::shared() {
         Ok(docker) => docker,
         Err(err) if docker_required() => {
@@ -55,14 +55,14 @@ fn docker_and_images(test: &str) -> Option<(&'static Docker, &'static FleetImage
 }
 
 /// One test at a time: image builds and fleets on 2 cores.
-async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+pub(crate) async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: OnceLock<tokio::sync::Mutex<()>> = OnceLock::new();
     LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
         .lock()
         .await
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
@@ -299,7 +299,7 @@ async fn the_healthcheck_sees_a_loopback_only_bind() {
     .await;
 }
 
-fn client(url: &str, token: &str) -> Client {
+pub(crate) fn client(url: &str, token: &str) -> Client {
     Client::builder()
         .base_url(url)
         .bearer_token(token)
@@ -310,7 +310,11 @@ fn client(url: &str, token: &str) -> Client {
 }
 
 /// The manifest of the containerized fleet: `urls` maps a server to the URL the gateway reaches it at.
-fn fleet_manifest(fleet: &str, gateway: &str, urls: &[(&str, String, &str)]) -> Manifest {
+pub(crate) fn fleet_manifest(
+    fleet: &str,
+    gateway: &str,
+    urls: &[(&str, String, &str)],
+) -> Manifest {
     let mut text = format!("fleet: {fleet}\ngateway: {{url: \"{gateway}\"}}\nservers:\n");
     for (name, url, transport) in urls {
         let (tools, smoke) = match *name {
@@ -347,7 +351,7 @@ fn fleet_manifest(fleet: &str, gateway: &str, urls: &[(&str, String, &str)]) -> 
 
 /// Mints the least-privilege token for applying and verifying `manifest` (with `admin`), and returns a registry
 /// that uses it, guarded by the preflight.
-async fn least_privilege_registry(
+pub(crate) async fn least_privilege_registry(
     manifest: &Manifest,
     gateway_url: &str,
     admin_token: &str,
@@ -380,14 +384,14 @@ async fn least_privilege_registry(
     (registry, options, minted.token.id.clone())
 }
 
-async fn verify(registry: &Registry<ContextForge>) -> mcpfleet_registry::VerifyReport {
+pub(crate) async fn verify(registry: &Registry<ContextForge>) -> mcpfleet_registry::VerifyReport {
     registry
         .verify(&VerifyOptions::default().deadline(Duration::from_secs(20)))
         .await
         .unwrap()
 }
 
-fn failing(report: &mcpfleet_registry::VerifyReport) -> Vec<String> {
+pub(crate) fn failing(report: &mcpfleet_registry::VerifyReport) -> Vec<String> {
     report
         .servers
         .iter()

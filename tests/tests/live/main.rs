@@ -11,3 +11,4 @@ mod gateway_client;
 mod harness_selftest;
 mod registry;
 mod scope_audit;
+mod swarm;

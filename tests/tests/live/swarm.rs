@@ -1,0 +1,339 @@
+//! The fleet on Docker Swarm, for real: a single-node swarm, the generated stack file deployed with a
+//! containerized gateway, the servers registered by service name with the least-privilege token and verified;
+//! a stateless server scaled to 3 replicas and rolled (`docker service update --force`) while tool calls run,
+//! counting the failed ones; a replica killed and replaced by the engine with no re-registration. The swarm is
+//! left at the end when this test made it, also after a failure.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec, Renderer, SwarmSpec};
+use mcpfleet_harness::{Docker, Gateway, free_port, fresh_gateway_secrets, with_cleanup};
+use mcpfleet_registry::{Mode, slug};
+use serde_json::json;
+
+use crate::containers::{
+    blocking, client, docker_and_images, failing, fleet_manifest, least_privilege_registry, serial,
+    verify,
+};
+
+/// Leaves the swarm (and removes the stack and its volumes) on drop, when this test created the swarm.
+struct SwarmGuard {
+    docker: &'static Docker,
+    stack: String,
+    created: bool,
+}
+
+impl Drop for SwarmGuard {
+    fn drop(&mut self) {
+        let _ = self.docker.cmd(&["stack", "rm", &self.stack]);
+        // Task containers stop asynchronously; the volume can go once they have.
+        for _ in 0..60 {
+            let left = self
+                .docker
+                .cmd(&[
+                    "ps",
+                    "-aq",
+                    "--filter",
+                    &format!("label=com.docker.stack.namespace={}", self.stack),
+                ])
+                .unwrap_or_default();
+            if left.trim().is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let volumes = self
+            .docker
+            .cmd(&[
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.stack.namespace={}", self.stack),
+            ])
+            .unwrap_or_default();
+        for volume in volumes.split_whitespace() {
+            let _ = self.docker.cmd(&["volume", "rm", "-f", volume]);
+        }
+        if self.created {
+            let _ = self.docker.cmd(&["swarm", "leave", "--force"]);
+            // `swarm init` made it; `swarm leave` keeps it.
+            let _ = self.docker.cmd(&["network", "rm", "docker_gwbridge"]);
+        }
+    }
+}
+
+/// The running task containers of one service of the stack.
+fn task_containers(docker: &Docker, stack: &str, service: &str) -> Vec<String> {
+    docker
+        .cmd(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.swarm.service.name={stack}_{service}"),
+        ])
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits until `service` has `replicas` healthy task containers.
+fn wait_replicas(docker: &Docker, stack: &str, service: &str, replicas: usize) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let healthy = task_containers(docker, stack, service)
+            .iter()
+            .filter(|id| {
+                docker
+                    .cmd(&["inspect", "--format", "{{.State.Health.Status}}", id])
+                    .is_ok_and(|s| s.trim() == "healthy")
+            })
+            .count();
+        if healthy == replicas {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{stack}_{service}: {healthy} of {replicas} replicas healthy after 180 s:\n{}",
+            docker
+                .cmd(&["service", "ps", "--no-trunc", &format!("{stack}_{service}")])
+                .unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
+    let _serial = serial().await;
+    let Some((docker, images)) =
+        blocking(|| docker_and_images("the_fleet_on_a_single_node_swarm_scales_rolls_and_heals"))
+            .await
+    else {
+        return;
+    };
+    let state = docker
+        .cmd(&["info", "--format", "{{.Swarm.LocalNodeState}}"])
+        .unwrap();
+    let created = state.trim() != "active";
+    if created {
+        docker
+            .cmd(&["swarm", "init", "--advertise-addr", "127.0.0.1"])
+            .unwrap();
+    }
+    let stack = format!("sw{}", docker.run_id());
+    let _guard = SwarmGuard {
+        docker,
+        stack: stack.clone(),
+        created,
+    };
+
+    // The stack file, generated from the same specs the images were built from.
+    let port = free_port().unwrap();
+    let fleet_images = ["utils-launcher", "notes"];
+    let servers: Vec<serde_json::Value> = fleet_images
+        .iter()
+        .map(|name| serde_json::to_value(&images.get(name).unwrap().spec).unwrap())
+        .collect();
+    let gateway_tag = &images.get("contextforge").unwrap().tag;
+    let (gateway_repository, gateway_version) = gateway_tag.split_once(':').unwrap();
+    let spec: FleetSpec = serde_json::from_value(json!({
+        "name": "swfleet",
+        "servers": servers,
+        "image_prefix": format!("mcpfleet-swarm-{}", docker.run_id()),
+        "gateway": {
+            "image": {"name": gateway_repository, "tag": gateway_version},
+            "port": port,
+            "env": [
+                {"name": "BASIC_AUTH_PASSWORD", "secret": true},
+                {"name": "AUTH_REQUIRED", "default": "true"},
+                {"name": "MCPGATEWAY_UI_ENABLED", "default": "false"},
+                {"name": "MCPGATEWAY_ADMIN_API_ENABLED", "default": "false"},
+                {"name": "CACHE_TYPE", "default": "memory"},
+                {"name": "RATE_LIMITING_ENABLED", "default": "false"},
+            ],
+        },
+    }))
+    .unwrap();
+    let plan = FleetPlan::from_spec(&spec).unwrap();
+    let stack_plan = plan
+        .stack(&SwarmSpec::default().replicas("notes", 2))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stack_file = dir.path().join("stack.yml");
+    std::fs::write(
+        &stack_file,
+        Renderer::new().unwrap().render_stack(&stack_plan).unwrap(),
+    )
+    .unwrap();
+    for (service, image) in plan.compose.services.iter().zip(fleet_images) {
+        docker
+            .cmd(&["tag", &images.get(image).unwrap().tag, &service.image])
+            .unwrap();
+    }
+
+    let env = fresh_gateway_secrets().unwrap();
+    let jwt = env
+        .iter()
+        .find(|(k, _)| k == "JWT_SECRET_KEY")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let deployed = Command::new("docker")
+        .args(["stack", "deploy", "--compose-file"])
+        .arg(&stack_file)
+        .arg(&stack)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        deployed.status.success(),
+        "docker stack deploy: {}",
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    blocking({
+        let stack = stack.clone();
+        move || {
+            wait_replicas(docker, &stack, "gateway", 1);
+            wait_replicas(docker, &stack, "utils", 1);
+            wait_replicas(docker, &stack, "notes", 2);
+        }
+    })
+    .await;
+    let admin_token = blocking(move || {
+        let mut options = mcpfleet_harness::JwtOptions::user(mcpfleet_harness::ADMIN_EMAIL);
+        options.admin = true;
+        options.exp_minutes = Some(60);
+        options.secret = Some(jwt);
+        Gateway::shared().mint_jwt(&options).unwrap()
+    })
+    .await;
+    let gateway_url = format!("http://127.0.0.1:{port}");
+    let fleet = format!("swm{}", docker.run_id());
+    let url_of = |service: &str| {
+        plan.compose
+            .services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.registration_url.clone())
+            .unwrap()
+    };
+    let manifest = fleet_manifest(
+        &fleet,
+        &gateway_url,
+        &[
+            ("utils", url_of("utils"), "streamable-http"),
+            ("notes", url_of("notes"), "streamable-http"),
+        ],
+    );
+
+    with_cleanup(
+        async {
+            // Registered by service name with the least-privilege token, verified.
+            let (registry, options, _token) =
+                least_privilege_registry(&manifest, &gateway_url, &admin_token).await;
+            registry
+                .apply(Mode::Apply, &options)
+                .await
+                .unwrap()
+                .into_result()
+                .unwrap();
+            let report = verify(&registry).await;
+            assert!(report.passed, "{}", report.to_markdown());
+
+            // Scale the stateless notes server to 3.
+            let service = format!("{stack}_notes");
+            blocking({
+                let (stack, service) = (stack.clone(), service.clone());
+                move || {
+                    docker
+                        .cmd(&["service", "scale", "--detach", &format!("{service}=3")])
+                        .unwrap();
+                    wait_replicas(docker, &stack, "notes", 3);
+                }
+            })
+            .await;
+            let report = verify(&registry).await;
+            assert!(report.passed, "{}", report.to_markdown());
+
+            // A rolling update of all three while calls keep coming: count what fails.
+            let caller = client(&gateway_url, &admin_token);
+            let tool = format!("{}-note-list", slug(&format!("{fleet}-notes")));
+            let stop = Arc::new(AtomicBool::new(false));
+            let (made, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let calls = tokio::spawn({
+                let (stop, made, failed, tool) =
+                    (stop.clone(), made.clone(), failed.clone(), tool.clone());
+                async move {
+                    let mut errors = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        made.fetch_add(1, Ordering::Relaxed);
+                        if let Err(e) = caller.tools().call(&tool, &json!({})).await {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            errors.push(e.to_string());
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    errors
+                }
+            });
+            let update_started = Instant::now();
+            blocking({
+                let service = service.clone();
+                move || {
+                    docker
+                        .cmd(&[
+                            "service",
+                            "update",
+                            "--force",
+                            "--detach=false",
+                            "--quiet",
+                            &service,
+                        ])
+                        .unwrap()
+                }
+            })
+            .await;
+            let update_took = update_started.elapsed();
+            stop.store(true, Ordering::Relaxed);
+            let errors = calls.await.unwrap();
+            let (made, failed) = (made.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+            eprintln!(
+                "[swarm] rolling update of 3 replicas in {:.1} s: {made} calls, {failed} failed",
+                update_took.as_secs_f64()
+            );
+            assert!(made >= 20, "too few calls to mean anything: {made}");
+            assert_eq!(
+                failed, 0,
+                "calls failed during the rolling update: {errors:#?}"
+            );
+
+            // Kill one replica: the engine replaces it; verify passes with no re-registration.
+            let victim = blocking({
+                let stack = stack.clone();
+                move || task_containers(docker, &stack, "notes")[0].clone()
+            })
+            .await;
+            blocking({
+                let stack = stack.clone();
+                move || {
+                    docker.cmd(&["kill", &victim]).unwrap();
+                    wait_replicas(docker, &stack, "notes", 3);
+                }
+            })
+            .await;
+            assert!(
+                registry.plan(Mode::Apply).await.unwrap().is_converged(),
+                "no re-registration needed"
+            );
+            let report = verify(&registry).await;
+            assert!(report.passed, "{}", report.to_markdown());
+            assert!(failing(&report).is_empty());
+        },
+        async {},
+    )
+    .await;
+}
