@@ -400,6 +400,66 @@ pub(crate) fn failing(report: &mcpfleet_registry::VerifyReport) -> Vec<String> {
         .collect()
 }
 
+/// A fleet plan of the already-built `fleet_images` with the containerized ContextForge as its gateway on `port`
+/// (published on 127.0.0.1), the images tagged with the names the plan's services expect.
+pub(crate) fn fleet_with_gateway(
+    docker: &Docker,
+    images: &FleetImages,
+    name: &str,
+    fleet_images: &[&str],
+    port: u16,
+) -> FleetPlan {
+    let (gateway_repository, gateway_tag) = images
+        .get("contextforge")
+        .unwrap()
+        .tag
+        .split_once(':')
+        .unwrap();
+    let servers: Vec<Value> = fleet_images
+        .iter()
+        .map(|image| serde_json::to_value(&images.get(image).unwrap().spec).unwrap())
+        .collect();
+    let spec: FleetSpec = serde_json::from_value(serde_json::json!({
+        "name": name,
+        "servers": servers,
+        "image_prefix": format!("mcpfleet-{name}-{}", docker.run_id()),
+        "gateway": {
+            "image": {"name": gateway_repository, "tag": gateway_tag},
+            "port": port,
+            "publish_address": "127.0.0.1",
+            "env": [
+                {"name": "BASIC_AUTH_PASSWORD", "secret": true},
+                {"name": "AUTH_REQUIRED", "default": "true"},
+                {"name": "MCPGATEWAY_UI_ENABLED", "default": "false"},
+                {"name": "MCPGATEWAY_ADMIN_API_ENABLED", "default": "false"},
+                {"name": "CACHE_TYPE", "default": "memory"},
+                {"name": "RATE_LIMITING_ENABLED", "default": "false"},
+            ],
+        },
+    }))
+    .unwrap();
+    let plan = FleetPlan::from_spec(&spec).unwrap();
+    for (service, image) in plan.compose.services.iter().zip(fleet_images) {
+        docker
+            .cmd(&["tag", &images.get(image).unwrap().tag, &service.image])
+            .unwrap();
+    }
+    plan
+}
+
+/// An un-narrowed admin JWT for a containerized gateway signed with `jwt_secret` (its `JWT_SECRET_KEY`), minted
+/// with the harness's own ContextForge CLI.
+pub(crate) async fn containerized_admin_token(jwt_secret: String) -> String {
+    blocking(move || {
+        let mut options = mcpfleet_harness::JwtOptions::user(mcpfleet_harness::ADMIN_EMAIL);
+        options.admin = true;
+        options.exp_minutes = Some(60);
+        options.secret = Some(jwt_secret);
+        Gateway::shared().mint_jwt(&options).unwrap()
+    })
+    .await
+}
+
 /// Deletes everything `fleet` owns on the gateway at `url`.
 async fn teardown(fleet: &str, url: &str, admin_token: &str) {
     let empty = format!("fleet: {fleet}\ngateway: {{url: \"{url}\"}}\n");
@@ -553,39 +613,10 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
     };
     let project = docker.project("compose");
     let port = free_port().unwrap();
-    let (gateway_repository, gateway_tag) = images
-        .get("contextforge")
-        .unwrap()
-        .tag
-        .split_once(':')
-        .unwrap();
     // The FastMCP launcher (which admits only the service name as Host) and the translate bridge (Node), beside
     // the two native servers.
     let fleet_images = ["utils-launcher", "notes", "textkit", "clock"];
-    let servers: Vec<Value> = fleet_images
-        .iter()
-        .map(|name| serde_json::to_value(&images.get(name).unwrap().spec).unwrap())
-        .collect();
-    let spec: FleetSpec = serde_json::from_value(serde_json::json!({
-        "name": "ctrfleet",
-        "servers": servers,
-        "image_prefix": format!("mcpfleet-fleet-{}", docker.run_id()),
-        "gateway": {
-            "image": {"name": gateway_repository, "tag": gateway_tag},
-            "port": port,
-            "publish_address": "127.0.0.1",
-            "env": [
-                {"name": "BASIC_AUTH_PASSWORD", "secret": true},
-                {"name": "AUTH_REQUIRED", "default": "true"},
-                {"name": "MCPGATEWAY_UI_ENABLED", "default": "false"},
-                {"name": "MCPGATEWAY_ADMIN_API_ENABLED", "default": "false"},
-                {"name": "CACHE_TYPE", "default": "memory"},
-                {"name": "RATE_LIMITING_ENABLED", "default": "false"},
-            ],
-        },
-    }))
-    .unwrap();
-    let plan = FleetPlan::from_spec(&spec).unwrap();
+    let plan = fleet_with_gateway(docker, images, "ctrfleet", &fleet_images, port);
     let dir = tempfile::tempdir().unwrap();
     let compose_file = dir.path().join("docker-compose.yml");
     std::fs::write(
@@ -593,11 +624,9 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
         Renderer::new().unwrap().render_compose(&plan).unwrap(),
     )
     .unwrap();
-    // The images were built already: tag them with the names the compose file expects, and point its build
-    // contexts at theirs (compose checks that they exist even when it builds nothing).
+    // Point the build contexts at the images' own (compose checks that they exist even when it builds nothing).
     for (service, image) in plan.compose.services.iter().zip(fleet_images) {
         let built = images.get(image).unwrap();
-        docker.cmd(&["tag", &built.tag, &service.image]).unwrap();
         if let Some(context) = &service.build_context {
             let link = dir.path().join(context);
             std::fs::create_dir_all(link.parent().unwrap()).unwrap();
@@ -630,14 +659,7 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
                 id
             })
             .await;
-            let admin_token = blocking(move || {
-                let mut options = mcpfleet_harness::JwtOptions::user(mcpfleet_harness::ADMIN_EMAIL);
-                options.admin = true;
-                options.exp_minutes = Some(60);
-                options.secret = Some(jwt);
-                Gateway::shared().mint_jwt(&options).unwrap()
-            })
-            .await;
+            let admin_token = containerized_admin_token(jwt).await;
             // Register each server at the URL the generator says works on the fleet network (the service name).
             let url_of = |service: &str| {
                 plan.compose

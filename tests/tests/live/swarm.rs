@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec, Renderer, SwarmSpec};
-use mcpfleet_harness::{Docker, Gateway, free_port, fresh_gateway_secrets, with_cleanup};
+use mcpfleet_dockerfile_gen::{Renderer, SwarmSpec};
+use mcpfleet_harness::{Docker, free_port, fresh_gateway_secrets, with_cleanup};
 use mcpfleet_registry::{Mode, slug};
 use serde_json::json;
 
 use crate::containers::{
-    blocking, client, docker_and_images, failing, fleet_manifest, least_privilege_registry, serial,
-    verify,
+    blocking, client, containerized_admin_token, docker_and_images, failing, fleet_manifest,
+    fleet_with_gateway, least_privilege_registry, serial, verify,
 };
 
 /// Leaves the swarm (and removes the stack and its volumes) on drop, when this test created the swarm.
@@ -135,31 +135,7 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
     // The stack file, generated from the same specs the images were built from.
     let port = free_port().unwrap();
     let fleet_images = ["utils-launcher", "notes"];
-    let servers: Vec<serde_json::Value> = fleet_images
-        .iter()
-        .map(|name| serde_json::to_value(&images.get(name).unwrap().spec).unwrap())
-        .collect();
-    let gateway_tag = &images.get("contextforge").unwrap().tag;
-    let (gateway_repository, gateway_version) = gateway_tag.split_once(':').unwrap();
-    let spec: FleetSpec = serde_json::from_value(json!({
-        "name": "swfleet",
-        "servers": servers,
-        "image_prefix": format!("mcpfleet-swarm-{}", docker.run_id()),
-        "gateway": {
-            "image": {"name": gateway_repository, "tag": gateway_version},
-            "port": port,
-            "env": [
-                {"name": "BASIC_AUTH_PASSWORD", "secret": true},
-                {"name": "AUTH_REQUIRED", "default": "true"},
-                {"name": "MCPGATEWAY_UI_ENABLED", "default": "false"},
-                {"name": "MCPGATEWAY_ADMIN_API_ENABLED", "default": "false"},
-                {"name": "CACHE_TYPE", "default": "memory"},
-                {"name": "RATE_LIMITING_ENABLED", "default": "false"},
-            ],
-        },
-    }))
-    .unwrap();
-    let plan = FleetPlan::from_spec(&spec).unwrap();
+    let plan = fleet_with_gateway(docker, images, "swfleet", &fleet_images, port);
     let stack_plan = plan
         .stack(&SwarmSpec::default().replicas("notes", 2))
         .unwrap();
@@ -170,12 +146,6 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
         Renderer::new().unwrap().render_stack(&stack_plan).unwrap(),
     )
     .unwrap();
-    for (service, image) in plan.compose.services.iter().zip(fleet_images) {
-        docker
-            .cmd(&["tag", &images.get(image).unwrap().tag, &service.image])
-            .unwrap();
-    }
-
     let env = fresh_gateway_secrets().unwrap();
     let jwt = env
         .iter()
@@ -203,14 +173,7 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
         }
     })
     .await;
-    let admin_token = blocking(move || {
-        let mut options = mcpfleet_harness::JwtOptions::user(mcpfleet_harness::ADMIN_EMAIL);
-        options.admin = true;
-        options.exp_minutes = Some(60);
-        options.secret = Some(jwt);
-        Gateway::shared().mint_jwt(&options).unwrap()
-    })
-    .await;
+    let admin_token = containerized_admin_token(jwt).await;
     let gateway_url = format!("http://127.0.0.1:{port}");
     let fleet = format!("swm{}", docker.run_id());
     let url_of = |service: &str| {
