@@ -32,11 +32,11 @@ use mcpfleet_harness::{
 use mcpfleet_registry::adr::{Measurements, containerization};
 use mcpfleet_registry::clients::{ClientEntry, ClientTarget, McpClient, client_configs};
 use mcpfleet_registry::{
-    ApplyOptions, ContextForge, Format, Manifest, Mode, Plan, Registry, VerifyOptions,
-    apply_targets, bootstrap_roles_file, caller_token, operation_id, preflight, preflight_hook,
-    token_create, tool_name,
+    ApplyOptions, ContextForge, Format, GatewayCall, Manifest, Mode, Plan, PreflightReport,
+    Registry, VerifyOptions, apply_targets, bootstrap_roles_file, caller_token, operation_id,
+    preflight, preflight_hook, token_create, tool_name,
 };
-use mcpfleet_scope_audit::{BearerToken, Catalogue, CredentialKind, Grant, UserRoles};
+use mcpfleet_scope_audit::{AuditReport, BearerToken, Catalogue, CredentialKind, Grant, UserRoles};
 use serde_json::{Value, json};
 
 /// Exit code of `diff` when the gateway has drifted from the manifest.
@@ -485,11 +485,12 @@ fn manifest_token(manifest: &Manifest) -> AnyResult<BearerToken> {
         .map_err(|_| format!("environment variable `{name}` (the gateway token) is not set").into())
 }
 
-/// `audit`: the token in the manifest's variable against the calls of a first registration and of later syncs.
-async fn audit(manifest: &Manifest, json: bool) -> AnyResult<ExitCode> {
-    let token = manifest_token(manifest)?;
+/// The catalogue's audit of `token` against `calls`, and the preflight with its least-privilege recipe.
+fn audit_calls(
+    calls: &BTreeSet<GatewayCall>,
+    token: &BearerToken,
+) -> AnyResult<(AuditReport, PreflightReport)> {
     let claims = token.claims_unverified()?;
-    let (_, calls) = deliverables::registration_calls(manifest).await?;
     let operations: BTreeSet<&str> = calls.iter().map(|c| operation_id(*c)).collect();
     // Roles live in the gateway's database; from the token alone, an admin claim is all that is known.
     let owner = claims
@@ -505,7 +506,14 @@ async fn audit(manifest: &Manifest, json: bool) -> AnyResult<ExitCode> {
     };
     let report =
         Catalogue::contextforge_1_1_0().audit(&Grant::from_claims(&claims, user), &operations)?;
-    let pre = preflight(&calls, &token)?;
+    Ok((report, preflight(calls, token)?))
+}
+
+/// `audit`: the token in the manifest's variable against the calls of a first registration and of later syncs.
+async fn audit(manifest: &Manifest, json: bool) -> AnyResult<ExitCode> {
+    let token = manifest_token(manifest)?;
+    let (_, calls) = deliverables::registration_calls(manifest).await?;
+    let (report, pre) = audit_calls(&calls, &token)?;
     let roles = bootstrap_roles_file(pre.least_privilege.role.as_ref(), REGISTRAR_ROLE);
     print_either(
         json,
@@ -635,20 +643,7 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
         .run("audit the token against the plan", async {
             let mut calls = planner.plan(Mode::Apply).await?.calls();
             calls.extend(planner.verify_calls(&verify_options));
-            let operations: BTreeSet<&str> = calls.iter().map(|c| operation_id(*c)).collect();
-            let owner = claims
-                .user
-                .as_ref()
-                .and_then(|u| u.email.clone())
-                .unwrap_or_default();
-            let user = if claims.claims_admin() {
-                UserRoles::platform_admin(owner)
-            } else {
-                UserRoles::new(owner, false)
-            };
-            let report = Catalogue::contextforge_1_1_0()
-                .audit(&Grant::from_claims(&claims, user), &operations)?;
-            Ok((report, preflight(&calls, &credential)?))
+            audit_calls(&calls, &credential)
         })
         .await?;
     steps.detail(format!("operations: {}", pre.operations.join(", ")));

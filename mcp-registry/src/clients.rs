@@ -337,23 +337,12 @@ impl ClientEntry {
     /// `env:FLEET_TOKEN`), as the client would when it connects. A reference `lookup` cannot resolve is an
     /// error naming it. The result holds the secret, so its `Debug` shows none of its values.
     pub fn resolve(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<ResolvedEntry> {
-        let resolve = |value: &str| -> Result<String> {
-            let mut out = String::new();
-            let mut rest = value;
-            while let Some(start) = rest.find("${") {
-                let Some(len) = rest[start..].find('}') else {
-                    break;
-                };
-                let reference = &rest[start + 2..start + len];
-                let resolved = lookup(reference).ok_or_else(|| Error::UnresolvedReference {
+        let resolve = |value: &str| {
+            substitute(value, |reference| {
+                lookup(reference).ok_or_else(|| Error::UnresolvedReference {
                     reference: reference.to_owned(),
-                })?;
-                out.push_str(&rest[..start]);
-                out.push_str(&resolved);
-                rest = &rest[start + len + 1..];
-            }
-            out.push_str(rest);
-            Ok(out)
+                })
+            })
         };
         Ok(ResolvedEntry(match self {
             ClientEntry::Http { url, headers } => ClientEntry::Http {
@@ -408,15 +397,29 @@ impl fmt::Debug for ResolvedEntry {
 
 fn references_in(value: &str) -> Vec<String> {
     let mut found = Vec::new();
+    // Collecting never fails.
+    let _ = substitute(value, |reference| {
+        found.push(reference.to_owned());
+        Ok(String::new())
+    });
+    found
+}
+
+/// `value` with each `${…}` replaced by what `with` gives for the text inside the braces; an unclosed `${` is
+/// kept as written.
+fn substitute(value: &str, mut with: impl FnMut(&str) -> Result<String>) -> Result<String> {
+    let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
         let Some(len) = rest[start..].find('}') else {
             break;
         };
-        found.push(rest[start + 2..start + len].to_owned());
+        out.push_str(&rest[..start]);
+        out.push_str(&with(&rest[start + 2..start + len])?);
         rest = &rest[start + len + 1..];
     }
-    found
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]
