@@ -123,6 +123,9 @@ struct ApplyArgs {
     /// A plan saved by `plan --save`; refused if the gateway changed since.
     #[arg(long)]
     plan: Option<PathBuf>,
+    /// Verify after applying; exit 1 when verify fails (the registrar Job's command: apply, then prove it).
+    #[arg(long)]
+    verify: bool,
 }
 
 #[derive(Args)]
@@ -277,8 +280,20 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
                 }
                 None => registry.apply(Mode::Apply, &options).await?,
             };
-            print_either(json, || to_json(&report), || report.to_table());
+            if !args.verify {
+                print_either(json, || to_json(&report), || report.to_table());
+                report.into_result()?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            // A failed apply is reported, then verify still says what works.
+            let verified = registry.verify(&VerifyOptions::default()).await?;
+            print_either(
+                json,
+                || to_json(&json!({"apply": &report, "verify": &verified})),
+                || format!("{}\n{}", report.to_table(), verified.to_markdown()),
+            );
             report.into_result()?;
+            verified.into_result()?;
             Ok(ExitCode::SUCCESS)
         }
         Verb::Sync(args) => {

@@ -41,6 +41,16 @@ pub enum Error {
         source: Box<handlebars::RenderError>,
     },
 
+    /// A plan could not be serialized (YAML or JSON) into a file.
+    #[error("serializing {what} failed")]
+    Serialize {
+        /// What was being serialized.
+        what: String,
+        /// The serializer's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// Writing a generated file failed.
     #[error("writing `{}` failed", path.display())]
     Write {

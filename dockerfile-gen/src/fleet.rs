@@ -86,6 +86,10 @@ pub struct ComposeService {
     pub volumes: Vec<VolumeMount>,
     /// Networks joined.
     pub networks: Vec<String>,
+    /// Whether the service may open connections outside the fleet (the
+    /// server's `egress`, or the gateway): it then also joins the egress
+    /// network, and a Kubernetes NetworkPolicy lets it out.
+    pub egress: bool,
     /// Container ports reachable on the fleet network.
     pub expose: Vec<u16>,
     /// Published `address:host_port:container_port` bindings.
@@ -193,6 +197,7 @@ impl FleetPlan {
                     .collect(),
                 volumes: mounts,
                 networks: service_networks,
+                egress: server.egress,
                 expose: vec![plan.endpoint.port],
                 ports: Vec::new(),
                 depends_on: Vec::new(),
@@ -319,6 +324,7 @@ fn gateway_service(
             target: "/data".to_owned(),
         }],
         networks: vec![private.to_owned(), egress.to_owned()],
+        egress: true,
         expose: vec![gateway.port],
         ports: gateway
             .publish_address

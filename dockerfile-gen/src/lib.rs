@@ -92,6 +92,9 @@
 //!   endpoint with), [`RuntimeEnv`]; [`FleetPlan`], [`ComposePlan`],
 //!   [`ComposeService`], [`ComposeEnv`], [`VolumeMount`],
 //!   [`ComposeNetwork`].
+//! - Swarm: [`SwarmSpec`] → [`StackPlan`] ([`StackService`], [`StackNetwork`]).
+//! - Kubernetes (feature `kubernetes`): [`KubernetesSpec`], [`RegistrarSpec`], [`SecretKeyRef`] →
+//!   [`KubernetesPlan`] ([`KubernetesServer`], [`RegistrarObjects`], [`ChartValues`]).
 //! - Rendering: [`Renderer`], [`GeneratedFiles`], [`GeneratedFile`],
 //!   [`templates`].
 //! - Names the generator owns in images and compose files: [`VENV_DIR`],
@@ -253,6 +256,37 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Kubernetes (feature `kubernetes`)
+//!
+//! [`FleetPlan::kubernetes`] turns the same plan into typed `k8s-openapi` objects for a cluster that runs
+//! ContextForge from its Helm chart `charts/mcp-stack` ([`KubernetesSpec`] → [`KubernetesPlan`], rendered by
+//! [`Renderer::render_kubernetes`]): per server a Deployment (numeric non-root user, read-only root, every
+//! capability dropped, seccomp `RuntimeDefault`, no privilege escalation, requests = limits, probes that run the
+//! image's `HEALTHCHECK`), a Service named like the server and a NetworkPolicy that admits only the chart's
+//! gateway pods and lets a server out only when its spec says `egress`; claims for writable paths; optionally the
+//! registrar Job ([`RegistrarSpec`]: apply + verify with a token from a Secret, also a Helm hook) with its
+//! manifest and bootstrap role file as ConfigMaps; and a values overlay for the chart ([`ChartValues`]). Secrets
+//! appear as Secret name and key only. The crate selects no Kubernetes version: enable one `k8s-openapi` version
+//! feature in your binary (this repository pins `v1_33` and validates the output against 1.33's schemas).
+//!
+//! ```
+//! # #[cfg(feature = "kubernetes")] {
+//! use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec, KubernetesSpec, Renderer};
+//! let spec: FleetSpec = serde_json::from_value(serde_json::json!({
+//!     "name": "demo",
+//!     "servers": [{"name": "utils", "runtime": {"language": "python", "version": "3.13"},
+//!                  "entrypoint": {"kind": "script", "path": "utils_server.py"},
+//!                  "transport": {"kind": "streamable_http"}}]
+//! }))?;
+//! let plan = FleetPlan::from_spec(&spec)?.kubernetes(&KubernetesSpec::new("mcp").replicas("utils", 2))?;
+//! assert_eq!(plan.servers[0].registration_url, "http://utils:8000/mcp");
+//! let files = Renderer::new()?.render_kubernetes(&plan)?;
+//! let servers = files.get("servers.yaml").unwrap_or_default();
+//! assert!(servers.contains("readOnlyRootFilesystem: true") && servers.contains("kind: NetworkPolicy"));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # hadolint
 //!
 //! Every built-in variant lints clean under hadolint 2.15.1 with default
@@ -277,11 +311,17 @@
 //! - `shlex`: POSIX quoting of words in `RUN` lines and of the command a
 //!   stdio bridge re-splits (it matches Python's `shlex.split`).
 //! - `thiserror`: the one error enum, without hand-written `Display`.
+//! - `k8s-openapi` and `yaml_serde` (feature `kubernetes` only): Kubernetes objects as the API server's own
+//!   types, so a misspelt field or a wrong type does not compile, serialized to the YAML `kubectl` applies.
 //!
 //! No async runtime and no HTTP client: this crate only produces text.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod fleet;
+#[cfg(feature = "kubernetes")]
+mod kubernetes;
 mod layout;
 mod plan;
 mod render;
@@ -292,6 +332,14 @@ mod validate;
 
 pub use error::{Error, Result};
 pub use fleet::{ComposeEnv, ComposeNetwork, ComposePlan, ComposeService, FleetPlan, VolumeMount};
+#[cfg(feature = "kubernetes")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kubernetes")))]
+pub use kubernetes::{
+    CHART_GATEWAY_PORT, CHART_SERVICE_PORT, ChartValues, Enabled, GatewayValues, JOB_FILE,
+    KubernetesPlan, KubernetesServer, KubernetesSpec, MANIFEST_DIR, MigrationCommand,
+    MigrationValues, REGISTRAR_FILE, ROLES_ENV, ROLES_FILE_PATH, RegistrarObjects, RegistrarSpec,
+    SECRET_SUFFIX, SERVERS_FILE, SecretKeyRef, VALUES_FILE,
+};
 pub use layout::{
     APP_DIR, BRIDGE_VENV_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, TRANSLATE_LAUNCHER_FILE, VENV_DIR,
 };

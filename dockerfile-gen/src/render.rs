@@ -71,7 +71,7 @@ impl GeneratedFiles {
         Ok(())
     }
 
-    fn push(&mut self, path: impl Into<PathBuf>, contents: String) {
+    pub(crate) fn push(&mut self, path: impl Into<PathBuf>, contents: String) {
         self.files.push(GeneratedFile {
             path: path.into(),
             contents,

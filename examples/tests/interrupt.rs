@@ -33,23 +33,7 @@ fn ports_in(line: &str) -> Vec<u16> {
 #[test]
 fn ctrl_c_during_the_run_stops_everything_it_started() {
     let root = workspace_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(&cargo)
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "mcpfleet-examples",
-            "--example",
-            "fleet",
-        ])
-        .current_dir(&root)
-        .status()
-        .unwrap();
-    assert!(built.success(), "building the example failed");
-    let binary = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), Into::into)
-        .join("debug/examples/fleet");
+    let binary = common::example_binary();
 
     let mut child = Command::new(&binary)
         .current_dir(&root)

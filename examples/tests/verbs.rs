@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use mcpfleet_harness::{Fixtures, Gateway};
+use mcpfleet_harness::{FixtureKind, FixtureServer, Fixtures, Gateway, GatewayOptions};
 use serde_json::Value;
 
 mod common;
@@ -101,6 +101,129 @@ servers:
     assert!(synced.status.success(), "{}", text(&synced));
     let after = fleet(&["diff", "--sync", empty], gateway);
     assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+}
+
+/// A manifest with `targets`: the CLI plans, applies, diffs and verifies per gateway, each with the token its
+/// target names, in one report. Two real gateways (the shared one as staging, a second as production), each with
+/// servers of its own: a gateway takes one registration per URL, and the other tests register the shared fixtures.
+#[test]
+fn several_targets_are_planned_applied_and_verified_per_target_in_one_report() {
+    let staging = Gateway::shared();
+    let production = Gateway::start(GatewayOptions::default()).unwrap();
+    let utils = FixtureServer::spawn(FixtureKind::Utils, staging).unwrap();
+    let textkit = FixtureServer::spawn(FixtureKind::Textkit, &production).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fleet_name = format!("targets{}", std::process::id());
+    let manifest = dir.path().join("fleet.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"fleet: {fleet_name}
+gateway: {{url: "${{MCPGATEWAY_URL}}", token_env: {TOKEN_ENV}}}
+servers:
+  - name: {fleet_name}-utils
+    url: "{utils}"
+    transport: streamable-http
+    expected_tools: [add]
+    smoke: [{{tool: add, arguments: {{a: 10, b: 5}}, expect: {{equals: 15}}}}]
+  - name: {fleet_name}-textkit
+    url: "{textkit}"
+    transport: sse
+    expected_tools: [upper]
+    smoke: [{{tool: upper, arguments: {{text: fleet}}, expect: {{equals: FLEET}}}}]
+targets:
+  - {{name: staging, url: "${{MCPGATEWAY_URL}}", servers: [{fleet_name}-utils]}}
+  - {{name: production, url: "{production_url}", token_env: PRODUCTION_TOKEN, servers: [{fleet_name}-textkit]}}
+"#,
+            utils = utils.url,
+            textkit = textkit.url,
+            production_url = production.url(),
+        ),
+    )
+    .unwrap();
+    let manifest = manifest.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(common::example_binary())
+            .args(args)
+            .env("MCPGATEWAY_URL", staging.url())
+            .env(TOKEN_ENV, staging.admin_token())
+            .env("PRODUCTION_TOKEN", production.admin_token())
+            .output()
+            .unwrap()
+    };
+
+    let plan = run(&["plan", manifest, "--json"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let targets: Vec<&str> = plan["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["staging", "production"]);
+    assert_eq!(
+        plan["targets"][0]["plan"]["upstreams"][0]["name"],
+        format!("{fleet_name}-utils")
+    );
+    assert_eq!(
+        plan["targets"][1]["plan"]["upstreams"][0]["name"],
+        format!("{fleet_name}-textkit")
+    );
+
+    let drift = run(&["diff", manifest]);
+    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+
+    // One combined report: each target applied with its own token and preflight, then verified.
+    let applied = run(&["apply", manifest]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let out = String::from_utf8_lossy(&applied.stdout);
+    assert!(
+        out.contains("staging") && out.contains("production"),
+        "{}",
+        text(&applied)
+    );
+
+    let converged = run(&["diff", manifest]);
+    assert_eq!(converged.status.code(), Some(0), "{}", text(&converged));
+    let verified = run(&["verify", manifest, "--json"]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(
+        report["targets"][0]["verify"]["servers"][0]["calls"][0]["detail"],
+        "15"
+    );
+    assert_eq!(
+        report["targets"][1]["verify"]["servers"][0]["calls"][0]["detail"],
+        "FLEET"
+    );
+
+    // A target whose token is missing fails alone, naming its variable; the other is still applied.
+    let without = Command::new(common::example_binary())
+        .args(["apply", manifest])
+        .env("MCPGATEWAY_URL", staging.url())
+        .env(TOKEN_ENV, staging.admin_token())
+        .env_remove("PRODUCTION_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(1), "{}", text(&without));
+    assert!(
+        text(&without).contains("production") && text(&without).contains("PRODUCTION_TOKEN"),
+        "{}",
+        text(&without)
+    );
+
+    // Sync of the fleet with no servers removes what the staging target registered.
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(
+        &empty,
+        format!(
+            "fleet: {fleet_name}\ngateway: {{url: \"${{MCPGATEWAY_URL}}\", token_env: {TOKEN_ENV}}}\n"
+        ),
+    )
+    .unwrap();
+    let synced = run(&["sync", empty.to_str().unwrap()]);
+    assert!(synced.status.success(), "{}", text(&synced));
 }
 
 #[test]

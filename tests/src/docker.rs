@@ -37,6 +37,18 @@ const BUILD_TOOLS_PACKAGES: &str =
     "python3,python3-venv,python3-pip,python3-dev,build-essential,git,curl";
 const BASE_MIRROR: &str = "http://deb.debian.org/debian";
 
+/// `docker run` flags of a hardened service, as compose and the generated Kubernetes pods set them: read-only root,
+/// a tmpfs `/tmp`, every capability dropped, no privilege gain.
+pub const HARDENED_RUN: [&str; 7] = [
+    "--read-only",
+    "--tmpfs",
+    "/tmp",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges:true",
+];
+
 /// A Docker engine the tests may use, and the run they label their objects with.
 #[derive(Debug)]
 pub struct Docker {
@@ -127,10 +139,24 @@ impl Docker {
     /// `docker build --network none --force-rm` of `context` as `tag`, labelled with this run; returns the time
     /// it took.
     pub fn build(&self, context: &Path, tag: &str) -> Result<Duration> {
+        self.build_with_args(context, tag, &[])
+    }
+
+    /// [`Docker::build`] with `--build-arg NAME=VALUE` for each of `build_args`.
+    pub fn build_with_args(
+        &self,
+        context: &Path,
+        tag: &str,
+        build_args: &[(&str, &str)],
+    ) -> Result<Duration> {
         let started = Instant::now();
         let label = self.label();
         let context = context.display().to_string();
-        docker(&[
+        let pairs: Vec<String> = build_args
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let mut args = vec![
             "build",
             "--network",
             "none",
@@ -139,8 +165,12 @@ impl Docker {
             &label,
             "--tag",
             tag,
-            &context,
-        ])?;
+        ];
+        for pair in &pairs {
+            args.extend(["--build-arg", pair.as_str()]);
+        }
+        args.push(&context);
+        docker(&args)?;
         Ok(started.elapsed())
     }
 
@@ -163,17 +193,8 @@ impl Docker {
         host_port: u16,
     ) -> Result<String> {
         let publish = format!("127.0.0.1:{host_port}:{container_port}");
-        let mut args = vec![
-            "--read-only",
-            "--tmpfs",
-            "/tmp",
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges:true",
-            "--publish",
-            &publish,
-        ];
+        let mut args = HARDENED_RUN.to_vec();
+        args.extend(["--publish", &publish]);
         if let Some(name) = name {
             args.extend(["--name", name]);
         }

@@ -47,7 +47,7 @@ mod requests;
 
 pub use cleanup::with_cleanup;
 pub use docker::{
-    BaseImage, Docker, RUN_LABEL, Wheelhouse, base_image, build_tools_base_image,
+    BaseImage, Docker, HARDENED_RUN, RUN_LABEL, Wheelhouse, base_image, build_tools_base_image,
     clean_finished_runs, contextforge_wheels, docker_required, fixture_wheels, link_wheels,
     pip_wheel, wheelhouse,
 };
@@ -60,7 +60,7 @@ pub use gateway::{
     fresh_gateway_secrets, prepare_gateway_venv,
 };
 pub use images::{BuiltImage, FleetImages, fleet_images, fleet_images_named};
-pub use paths::{fixtures_dir, harness_dir, workspace_root};
+pub use paths::{example_binary, fixtures_dir, harness_dir, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};
 pub use requests::RequestCounter;

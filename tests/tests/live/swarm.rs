@@ -110,6 +110,7 @@ fn wait_replicas(docker: &Docker, stack: &str, service: &str, replicas: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
     let _serial = serial().await;
+    let started = std::time::Instant::now();
     let Some((docker, images)) =
         blocking(|| docker_and_images("the_fleet_on_a_single_node_swarm_scales_rolls_and_heals"))
             .await
@@ -299,4 +300,6 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
         async {},
     )
     .await;
+    // What the test costs a CI run (the images are built by the first container test).
+    eprintln!("[swarm] test took {:.1} s", started.elapsed().as_secs_f64());
 }
