@@ -549,14 +549,7 @@ async fn audit(manifest: &Manifest, json: bool) -> AnyResult<ExitCode> {
 }
 
 fn render_containers(spec: &Path, out: &Path) -> AnyResult<Vec<PathBuf>> {
-    let text =
-        std::fs::read_to_string(spec).map_err(|e| format!("reading {}: {e}", spec.display()))?;
-    let spec: mcpfleet_dockerfile_gen::FleetSpec = if spec.extension().is_some_and(|e| e == "json")
-    {
-        serde_json::from_str(&text)?
-    } else {
-        yaml_serde::from_str(&text).map_err(|e| format!("{}: {e}", spec.display()))?
-    };
+    let spec = mcpfleet_dockerfile_gen::FleetSpec::from_path(spec)?;
     let plan = mcpfleet_dockerfile_gen::FleetPlan::from_spec(&spec)?;
     let files = mcpfleet_dockerfile_gen::Renderer::new()?.render_fleet(&plan)?;
     files.write_to(out)?;

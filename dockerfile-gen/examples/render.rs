@@ -9,7 +9,7 @@
 //! A spec with a `servers:` list is a fleet (a compose file and one directory per server); otherwise one server.
 //! Bad input is an error naming the field, never a panic.
 
-use mcpfleet_dockerfile_gen::{BuildPlan, FleetPlan, FleetSpec, Renderer, ServerSpec};
+use mcpfleet_dockerfile_gen::{BuildPlan, FleetPlan, FleetSpec, Renderer, ServerSpec, SpecFormat};
 
 /// A legacy stdio FastMCP script, served over streamable HTTP by the launcher, non-root, with a healthcheck.
 const BUILT_IN: &str = r#"
@@ -23,17 +23,24 @@ labels: {tools: [add, now, uuid4]}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let text = match args.next() {
-        Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("reading {path}: {e}"))?,
-        None => BUILT_IN.to_owned(),
+    let (text, origin) = match args.next() {
+        Some(path) => (
+            std::fs::read_to_string(&path).map_err(|e| format!("reading {path}: {e}"))?,
+            path,
+        ),
+        None => (BUILT_IN.to_owned(), "built-in spec".to_owned()),
     };
+    let format = SpecFormat::from_path(std::path::Path::new(&origin));
     let renderer = Renderer::new()?;
-    let value: serde_json::Value = yaml_serde::from_str(&text)?;
-    let files = if value.get("servers").is_some() {
-        let spec: FleetSpec = serde_json::from_value(value)?;
+    // A fleet has a top-level `servers`; anything else is one server. Errors name the file, line and field.
+    let is_fleet = text
+        .lines()
+        .any(|line| line.starts_with("servers:") || line.contains("\"servers\""));
+    let files = if is_fleet {
+        let spec = FleetSpec::from_text(&text, format, &origin)?;
         renderer.render_fleet(&FleetPlan::from_spec(&spec)?)?
     } else {
-        let spec: ServerSpec = serde_json::from_value(value)?;
+        let spec = ServerSpec::from_text(&text, format, &origin)?;
         let plan = BuildPlan::from_spec(&spec)?;
         println!(
             "# {} listens on port {} ({}), runs as {}",

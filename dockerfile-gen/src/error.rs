@@ -20,6 +20,32 @@ pub enum Error {
         reason: String,
     },
 
+    /// A spec file does not parse or has a value of the wrong shape. `line` and `column` start at 1 (0 when
+    /// the parser could not tell); `path` is the field (`servers[0].transport`, `.` for the document).
+    #[error("{origin}:{line}:{column}: `{path}` {message}")]
+    Parse {
+        /// The file name (or whatever the caller named the text).
+        origin: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+        /// The field's path.
+        path: String,
+        /// What the parser said.
+        message: String,
+    },
+
+    /// Reading a spec file failed.
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A template (built-in or registered) does not parse.
     #[error("template `{name}` does not parse")]
     TemplateSyntax {

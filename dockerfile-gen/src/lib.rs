@@ -79,6 +79,8 @@
 //!
 //! # Types
 //!
+//! - Reading specs: [`ServerSpec::from_path`], [`FleetSpec::from_path`], `from_text` with a [`SpecFormat`];
+//!   errors are [`Error::Parse`] at `file:line:column` with the field's path.
 //! - Spec (input, `Deserialize` + JSON Schema): [`ServerSpec`],
 //!   [`FleetSpec`], [`Runtime`], [`Entrypoint`], [`ServerTransport`] (what
 //!   the server speaks; the prefix lets it be imported next to the gateway
@@ -311,8 +313,10 @@
 //! - `shlex`: POSIX quoting of words in `RUN` lines and of the command a
 //!   stdio bridge re-splits (it matches Python's `shlex.split`).
 //! - `thiserror`: the one error enum, without hand-written `Display`.
-//! - `k8s-openapi` and `yaml_serde` (feature `kubernetes` only): Kubernetes objects as the API server's own
-//!   types, so a misspelt field or a wrong type does not compile, serialized to the YAML `kubectl` applies.
+//! - `yaml_serde` and `serde_path_to_error`: spec files in YAML (or JSON) read with errors at
+//!   `file:line:column` naming the field ([`FleetSpec::from_path`]); the Kubernetes YAML written.
+//! - `k8s-openapi` (feature `kubernetes` only): Kubernetes objects as the API server's own types, so a misspelt
+//!   field or a wrong type does not compile.
 //!
 //! No async runtime and no HTTP client: this crate only produces text.
 
@@ -323,6 +327,7 @@ mod fleet;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;
 mod layout;
+mod load;
 mod plan;
 mod render;
 mod spec;
@@ -343,6 +348,7 @@ pub use kubernetes::{
 pub use layout::{
     APP_DIR, BRIDGE_VENV_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, TRANSLATE_LAUNCHER_FILE, VENV_DIR,
 };
+pub use load::SpecFormat;
 pub use plan::{
     BuildPlan, Endpoint, EndpointTransport, HealthcheckStep, KeyValue, RuntimeEnv, Stage, Step,
     SupportingFile,

@@ -79,8 +79,7 @@ pub async fn deliverables() -> AnyResult<Vec<Deliverable>> {
     let specs = root.join("dockerfile-gen/tests/specs");
     for variant in VARIANTS {
         let path = specs.join(format!("{variant}.yaml"));
-        let spec: ServerSpec = yaml_serde::from_str(&std::fs::read_to_string(&path)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let spec = ServerSpec::from_path(&path)?;
         let files = renderer.render(&BuildPlan::from_spec(&spec)?)?;
         for file in files.files {
             push(
@@ -89,9 +88,7 @@ pub async fn deliverables() -> AnyResult<Vec<Deliverable>> {
             );
         }
     }
-    let fleet: FleetSpec = yaml_serde::from_str(&std::fs::read_to_string(
-        root.join("examples/fleet-containers.yaml"),
-    )?)?;
+    let fleet = FleetSpec::from_path(root.join("examples/fleet-containers.yaml"))?;
     let fleet_plan = FleetPlan::from_spec(&fleet)?;
     let fleet_files = renderer.render_fleet(&fleet_plan)?;
     for file in fleet_files.files {

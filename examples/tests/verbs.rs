@@ -108,6 +108,7 @@ servers:
 /// servers of its own: a gateway takes one registration per URL, and the other tests register the shared fixtures.
 #[test]
 fn several_targets_are_planned_applied_and_verified_per_target_in_one_report() {
+    let started = std::time::Instant::now();
     let staging = Gateway::shared();
     let production = Gateway::start(GatewayOptions::default()).unwrap();
     let utils = FixtureServer::spawn(FixtureKind::Utils, staging).unwrap();
@@ -224,6 +225,10 @@ targets:
     .unwrap();
     let synced = run(&["sync", empty.to_str().unwrap()]);
     assert!(synced.status.success(), "{}", text(&synced));
+    mcpfleet_harness::record_figure(&format!(
+        "[targets] the CLI on two gateways (the second started here) took {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
 }
 
 #[test]

@@ -60,7 +60,7 @@ pub use gateway::{
     fresh_gateway_secrets, prepare_gateway_venv,
 };
 pub use images::{BuiltImage, FleetImages, fleet_images, fleet_images_named};
-pub use paths::{example_binary, fixtures_dir, harness_dir, workspace_root};
+pub use paths::{example_binary, fixtures_dir, harness_dir, record_figure, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};
 pub use requests::RequestCounter;

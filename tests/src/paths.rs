@@ -62,3 +62,21 @@ pub fn example_binary() -> Result<PathBuf> {
             output,
         })
 }
+
+/// Records a measured figure of a passing test (libtest hides a passing test's output): prints it, and appends it
+/// to `<harness dir>/figures.log`, which `.ci/run` prints at the end of a run.
+pub fn record_figure(line: &str) {
+    use std::io::Write as _;
+    eprintln!("{line}");
+    let path = harness_dir().join("figures.log");
+    let written = std::fs::create_dir_all(harness_dir()).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| writeln!(file, "{line}"))
+    });
+    if let Err(err) = written {
+        eprintln!("cannot record a figure in {}: {err}", path.display());
+    }
+}

@@ -29,13 +29,11 @@ fn spec_path(name: &str) -> PathBuf {
 }
 
 pub(crate) fn server_spec(name: &str) -> ServerSpec {
-    let text = std::fs::read_to_string(spec_path(name)).unwrap();
-    yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{name}.yaml: {e}"))
+    ServerSpec::from_path(spec_path(name)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub(crate) fn fleet_spec() -> FleetSpec {
-    let text = std::fs::read_to_string(spec_path("fleet")).unwrap();
-    yaml_serde::from_str(&text).unwrap()
+    FleetSpec::from_path(spec_path("fleet")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub(crate) fn render(spec: &ServerSpec) -> (BuildPlan, GeneratedFiles) {

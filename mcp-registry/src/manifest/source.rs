@@ -116,8 +116,43 @@ pub(crate) fn write(manifest: &Manifest, format: Format) -> Result<String> {
                 yaml_serde::to_string(&value).map_err(|err| encode("YAML", err.to_string()))
             }),
         Format::Toml => {
-            toml::to_string_pretty(manifest).map_err(|err| encode("TOML", err.to_string()))
+            // TOML has no null: say which value is one (a smoke call's argument, say) instead of the writer's
+            // bare "unsupported unit type".
+            toml::to_string_pretty(manifest).map_err(|err| {
+                let null = serde_json::to_value(manifest)
+                    .ok()
+                    .and_then(|value| first_null(&value, String::new()));
+                match null {
+                    Some(path) => encode(
+                        "TOML",
+                        format!(
+                            "`{path}` is null, which TOML cannot hold: write it as YAML or JSON"
+                        ),
+                    ),
+                    None => encode("TOML", err.to_string()),
+                }
+            })
         }
+    }
+}
+
+/// The path of the first null inside `value` (`servers[1].smoke[0].arguments.title`).
+fn first_null(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::Null => Some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| first_null(item, format!("{at}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+            let path = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            first_null(field, path)
+        }),
+        _ => None,
     }
 }
 
@@ -309,6 +344,19 @@ mod tests {
         assert_eq!(at(&["servers", "1", "smoke", "0", "tool"]), Some((7, 9)));
         // An unknown deeper path falls back to its nearest known ancestor.
         assert_eq!(at(&["servers", "1", "smoke", "0", "nope"]), Some((7, 9)));
+    }
+
+    #[test]
+    fn a_null_refused_by_toml_is_named() {
+        // Found by the `manifest` fuzz target: a smoke argument written `{title}` in YAML is null.
+        let text = "fleet: demo\ngateway: {url: \"http://127.0.0.1:4444\"}\nservers:\n  - name: a\n    url: http://127.0.0.1:9/mcp\n    transport: sse\n    smoke: [{tool: t, arguments: {title}}]\n";
+        let manifest = Manifest::from_str_with_env(text, Format::Yaml, "m.yaml", |_| None).unwrap();
+        let err = write(&manifest, Format::Toml).unwrap_err().to_string();
+        assert!(
+            err.contains("`servers[0].smoke[0].arguments.title` is null"),
+            "{err}"
+        );
+        assert!(write(&manifest, Format::Json).is_ok());
     }
 
     #[test]

@@ -213,11 +213,11 @@ fn check_image(docker: &Docker, image: &BuiltImage) {
     let healthy = docker
         .wait_healthy(&id, Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("{} did not become healthy: {e}", image.name));
-    eprintln!(
+    mcpfleet_harness::record_figure(&format!(
         "[containers] {} healthy {:.1}s after docker run",
         image.name,
         healthy.as_secs_f64()
-    );
+    ));
     assert!(
         healthy < Duration::from_secs(15),
         "{}: healthy after {healthy:?}",
@@ -941,13 +941,13 @@ async fn registrar_job_in_docker(
             .unwrap_or_default()
             .to_owned()
     };
-    eprintln!(
+    mcpfleet_harness::record_figure(&format!(
         "[registrar] Job in Docker: 1st run exit 0 ({}); 2nd run exit 0 ({}); notes stopped: exit {code:?}; \
          {:.1} s with the image build",
         writes(&first),
         writes(&second),
         started.elapsed().as_secs_f64()
-    );
+    ));
     teardown("example", &host_url, admin_token).await;
     let _ = docker.cmd(&["image", "rm", "--force", &image]);
 }

@@ -223,8 +223,8 @@ servers:
     )
     .await;
     // What the test costs a CI run, gateway B's start included.
-    eprintln!(
+    mcpfleet_harness::record_figure(&format!(
         "[federation] test took {:.1} s",
         started.elapsed().as_secs_f64()
-    );
+    ));
 }

@@ -265,10 +265,10 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
             stop.store(true, Ordering::Relaxed);
             let errors = calls.await.unwrap();
             let (made, failed) = (made.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
-            eprintln!(
+            mcpfleet_harness::record_figure(&format!(
                 "[swarm] rolling update of 3 replicas in {:.1} s: {made} calls, {failed} failed",
                 update_took.as_secs_f64()
-            );
+            ));
             assert!(made >= 20, "too few calls to mean anything: {made}");
             assert_eq!(
                 failed, 0,
@@ -301,5 +301,8 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
     )
     .await;
     // What the test costs a CI run (the images are built by the first container test).
-    eprintln!("[swarm] test took {:.1} s", started.elapsed().as_secs_f64());
+    mcpfleet_harness::record_figure(&format!(
+        "[swarm] test took {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
 }
