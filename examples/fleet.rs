@@ -187,7 +187,27 @@ impl Undo {
     }
 }
 
+/// `RUST_LOG` (a level such as `debug`, or `target=level,…`) turns on the libraries' tracing, on stderr. Tokens
+/// never reach it: the client sends them as sensitive headers and logs no bodies.
+fn init_tracing() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let Ok(spec) = std::env::var("RUST_LOG") else {
+        return;
+    };
+    match spec.parse::<tracing_subscriber::filter::Targets>() {
+        Ok(filter) => {
+            let _ = tracing_subscriber::registry()
+                .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+                .with(filter)
+                .try_init();
+        }
+        Err(e) => eprintln!("RUST_LOG={spec}: {e}; tracing stays off"),
+    }
+}
+
 fn main() -> ExitCode {
+    init_tracing();
     // Usage errors exit 1 (clap's own code, 2, is `diff`'s "drift"); help and version exit 0.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -65,11 +65,13 @@ async fn the_committed_client_configs_refer_to_the_token_and_hold_none() {
             config.path.display(),
             config.contents
         );
-        // A JWT starts with a base64url JSON header: `eyJ`.
+    }
+    // No deliverable holds a token: a JWT starts with a base64url JSON header, `eyJ`.
+    for deliverable in &all {
         assert!(
-            !config.contents.contains("eyJ"),
-            "{}",
-            config.path.display()
+            !deliverable.contents.contains("eyJ"),
+            "{} holds a token",
+            deliverable.path.display()
         );
     }
 }

@@ -31,6 +31,17 @@ pub struct GatewayOptions {
     pub extra_env: Vec<(String, String)>,
     /// How long to wait for `/health`.
     pub start_timeout: Duration,
+    /// Serve HTTPS with this certificate chain and key (PEM files), as the seed project's gateway did on 4444.
+    pub tls: Option<GatewayTls>,
+}
+
+/// The PEM files of an HTTPS gateway (uvicorn's `--ssl-certfile` and `--ssl-keyfile`).
+#[derive(Debug, Clone)]
+pub struct GatewayTls {
+    /// The server certificate (chain), PEM.
+    pub cert_file: PathBuf,
+    /// Its private key, PEM.
+    pub key_file: PathBuf,
 }
 
 impl Default for GatewayOptions {
@@ -38,6 +49,7 @@ impl Default for GatewayOptions {
         GatewayOptions {
             extra_env: Vec::new(),
             start_timeout: Duration::from_secs(180),
+            tls: None,
         }
     }
 }
@@ -46,6 +58,15 @@ impl GatewayOptions {
     /// Adds (or overrides) one gateway setting.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Serves HTTPS with `cert_file` and `key_file` (PEM); the URL is then `https://127.0.0.1:<port>`.
+    pub fn tls(mut self, cert_file: impl Into<PathBuf>, key_file: impl Into<PathBuf>) -> Self {
+        self.tls = Some(GatewayTls {
+            cert_file: cert_file.into(),
+            key_file: key_file.into(),
+        });
         self
     }
 }
@@ -173,7 +194,12 @@ impl Gateway {
         let port = free_port()?;
         let run_dir = new_run_dir()?;
         let secrets = Secrets::generate()?;
-        let url = format!("http://127.0.0.1:{port}");
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let url = format!("{scheme}://127.0.0.1:{port}");
         let mut env: Vec<(String, String)> = vec![
             ("HOME".into(), run_dir.display().to_string()),
             ("HOST".into(), "127.0.0.1".into()),
@@ -211,24 +237,41 @@ impl Gateway {
         }
         let log = run_dir.join("gateway.log");
         let program = venv.bin("mcpgateway");
+        let mut args = vec![
+            "--host".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+        ];
+        if let Some(tls) = &options.tls {
+            // `mcpgateway` hands its arguments to uvicorn.
+            args.extend([
+                "--ssl-certfile".into(),
+                tls.cert_file.display().to_string(),
+                "--ssl-keyfile".into(),
+                tls.key_file.display().to_string(),
+            ]);
+        }
+        let tls = options.tls.is_some();
         let mut process = Supervised::spawn(Launch {
             what: format!("ContextForge {GATEWAY_VERSION} on {url}"),
             python: &python,
             program: &program,
-            args: vec![
-                "--host".into(),
-                "127.0.0.1".into(),
-                "--port".into(),
-                port.to_string(),
-            ],
+            args,
             env: &env,
             // pydantic-settings also reads ./.env: run from the fresh run directory so no stray .env applies.
             cwd: &run_dir,
             log,
             grace_secs: 10,
         })?;
+        // Over HTTPS the probe cannot speak plain HTTP; uvicorn listens only once the app has started, so an
+        // accepted connection means ready.
         let took = process.wait_ready(options.start_timeout, || {
-            http_status(port, "/health", None) == Some(200)
+            if tls {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            } else {
+                http_status(port, "/health", None) == Some(200)
+            }
         })?;
         eprintln!(
             "[harness] ContextForge {GATEWAY_VERSION} healthy on {url} after {:.1}s (run dir {})",
@@ -252,6 +295,8 @@ impl Gateway {
         })?;
         match http_status(port, "/v1/auth/email/me", Some(&token)) {
             Some(200) => {}
+            // Checked by the caller, who holds the CA.
+            _ if tls => {}
             other => {
                 return Err(HarnessError::Http {
                     what: "GET /v1/auth/email/me with the minted admin token".into(),

@@ -56,8 +56,8 @@ pub use fixtures::{
     FixtureKind, FixtureLease, FixtureServer, Fixtures, ScriptServer, prepare_fixtures_venv,
 };
 pub use gateway::{
-    ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, JwtOptions, RawResponse,
-    fresh_gateway_secrets, prepare_gateway_venv,
+    ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, GatewayTls, JwtOptions,
+    RawResponse, fresh_gateway_secrets, prepare_gateway_venv,
 };
 pub use images::{BuiltImage, FleetImages, fleet_images, fleet_images_named};
 pub use paths::{example_binary, fixtures_dir, harness_dir, record_figure, workspace_root};

@@ -12,3 +12,4 @@ mod harness_selftest;
 mod registry;
 mod scope_audit;
 mod swarm;
+mod tls;
