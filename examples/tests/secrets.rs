@@ -31,28 +31,18 @@ fn no_token_reaches_a_log_line_a_report_or_a_file_at_trace_level() {
     let fixtures = Fixtures::shared();
     let dir = tempfile::tempdir().unwrap();
     let fleet_name = format!("secrets{}", std::process::id());
-    let manifest = dir.path().join("fleet.yaml");
-    let gateway_line = format!("gateway: {{url: \"${{MCPGATEWAY_URL}}\", token_env: {TOKEN_ENV}}}");
-    std::fs::write(
-        &manifest,
-        format!(
-            r#"fleet: {fleet_name}
-{gateway_line}
-servers:
-  - name: {fleet_name}-notes
-    url: "{}"
-    transport: streamable-http
-    expected_tools: [note_add, note_list]
-    smoke: [{{tool: note_add, arguments: {{title: secrets}}, expect: {{contains: secrets}}}}]
-virtual_servers:
-  - name: {fleet_name}-vs
-    tools: [{{server: {fleet_name}-notes}}]
-"#,
+    let fleet_files = common::one_server_fleet(
+        dir.path(),
+        &fleet_name,
+        TOKEN_ENV,
+        "notes",
+        &format!(
+            "    url: \"{}\"\n    transport: streamable-http\n    expected_tools: [note_add, note_list]\n    \
+             smoke: [{{tool: note_add, arguments: {{title: secrets}}, expect: {{contains: secrets}}}}]\n",
             fixtures.notes.url
         ),
-    )
-    .unwrap();
-    let manifest = manifest.to_str().unwrap();
+    );
+    let manifest = fleet_files.manifest.to_str().unwrap();
     let out = dir.path().join("out");
     let plan_file = dir.path().join("plan.json");
     let fleet = |args: &[&str]| -> Output {
@@ -167,9 +157,7 @@ virtual_servers:
     assert!(leaks.is_empty(), "secrets leaked: {leaks:#?}");
 
     // Clean up the fleet.
-    let empty = dir.path().join("empty.yaml");
-    std::fs::write(&empty, format!("fleet: {fleet_name}\n{gateway_line}\n")).unwrap();
-    let synced = fleet(&["sync", empty.to_str().unwrap()]);
+    let synced = fleet(&["sync", fleet_files.empty.to_str().unwrap()]);
     assert!(synced.status.success());
     mcpfleet_harness::record_figure(&format!(
         "[secrets] RUST_LOG=trace over 7 CLI runs: {} outputs and files scanned, {} bytes of trace, 0 token hits",

@@ -273,27 +273,18 @@ fn run_against_a_gateway_it_did_not_start_starts_nothing_and_leaves_the_fleet_re
     let fixtures = Fixtures::shared();
     let dir = tempfile::tempdir().unwrap();
     let fleet_name = format!("run{}", std::process::id());
-    let manifest = dir.path().join("fleet.yaml");
-    let gateway_line = format!("gateway: {{url: \"${{MCPGATEWAY_URL}}\", token_env: {TOKEN_ENV}}}");
-    std::fs::write(
-        &manifest,
-        format!(
-            r#"fleet: {fleet_name}
-{gateway_line}
-servers:
-  - name: {fleet_name}-textkit
-    url: "{}"
-    transport: sse
-    expected_tools: [upper, word_count]
-    smoke: [{{tool: upper, arguments: {{text: fleet}}, expect: {{equals: FLEET}}}}]
-virtual_servers:
-  - name: {fleet_name}-vs
-    tools: [{{server: {fleet_name}-textkit}}]
-"#,
+    let fleet_files = common::one_server_fleet(
+        dir.path(),
+        &fleet_name,
+        TOKEN_ENV,
+        "textkit",
+        &format!(
+            "    url: \"{}\"\n    transport: sse\n    expected_tools: [upper, word_count]\n    \
+             smoke: [{{tool: upper, arguments: {{text: fleet}}, expect: {{equals: FLEET}}}}]\n",
             fixtures.textkit.url
         ),
-    )
-    .unwrap();
+    );
+    let manifest = &fleet_files.manifest;
     let out = dir.path().join("out");
     let run = fleet(
         &[
@@ -341,8 +332,6 @@ virtual_servers:
     // The fleet stays registered and converged; remove it.
     let converged = fleet(&["diff", manifest.to_str().unwrap()], gateway);
     assert_eq!(converged.status.code(), Some(0), "{}", text(&converged));
-    let empty = dir.path().join("empty.yaml");
-    std::fs::write(&empty, format!("fleet: {fleet_name}\n{gateway_line}\n")).unwrap();
-    let synced = fleet(&["sync", empty.to_str().unwrap()], gateway);
+    let synced = fleet(&["sync", fleet_files.empty.to_str().unwrap()], gateway);
     assert!(synced.status.success(), "{}", text(&synced));
 }
