@@ -224,6 +224,38 @@ impl FleetPlan {
     }
 }
 
+/// Checks replica counts by service name against `services`: each must name one of them (else an error naming
+/// `<field>.<name>` and the choices), and a service with a writable volume may not run more than one (replicas
+/// would share or split its state). Swarm and Kubernetes plans share this rule.
+pub(crate) fn check_replicas(
+    field: &str,
+    replicas: &std::collections::BTreeMap<String, u32>,
+    services: &[&ComposeService],
+) -> Result<()> {
+    for (name, count) in replicas {
+        let Some(service) = services.iter().find(|s| &s.name == name) else {
+            return Err(crate::error::Error::invalid(
+                format!("{field}.{name}"),
+                format!(
+                    "names no service of the fleet ({})",
+                    services
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        if *count > 1 && !service.volumes.is_empty() {
+            return Err(crate::error::Error::invalid(
+                format!("{field}.{name}"),
+                "is more than 1 for a service with a writable volume: replicas would share or split its state",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn default_memory(server: &ServerSpec) -> &'static str {
     match &server.transport {
         // Measured: bridge 169 MB RSS plus its stdio child.

@@ -41,7 +41,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fleet::{ComposeService, FleetPlan};
+use crate::fleet::{ComposeService, FleetPlan, check_replicas};
 use crate::layout::TMPFS_DIR;
 use crate::render::{GeneratedFiles, Renderer};
 use crate::spec::{ImageRef, RunAs};
@@ -385,12 +385,19 @@ impl KubernetesServer {
 impl RegistrarObjects {
     /// The registrar's objects, in creation order (the Job last).
     pub fn objects(&self) -> Result<Vec<serde_json::Value>> {
+        let mut out = self.prerequisites()?;
+        out.push(to_value(&self.job)?);
+        Ok(out)
+    }
+
+    /// What must exist before the Job (and the role file before the chart's migration Job): the manifest, the
+    /// role file, the NetworkPolicy.
+    pub fn prerequisites(&self) -> Result<Vec<serde_json::Value>> {
         let mut out = vec![to_value(&self.manifest)?];
         if let Some(role) = &self.role {
             out.push(to_value(role)?);
         }
         out.push(to_value(&self.network_policy)?);
-        out.push(to_value(&self.job)?);
         Ok(out)
     }
 }
@@ -416,18 +423,13 @@ impl Renderer {
             )?,
         );
         if let Some(registrar) = &plan.registrar {
-            let mut before = vec![to_value(&registrar.manifest)?];
-            if let Some(role) = &registrar.role {
-                before.push(to_value(role)?);
-            }
-            before.push(to_value(&registrar.network_policy)?);
             files.push(
                 REGISTRAR_FILE,
                 documents(
                     "What the registrar Job needs, applied before the chart is installed: the fleet manifest it \
                      applies, the bootstrap role file the chart's migration Job loads, and its NetworkPolicy (out \
                      to DNS and the gateway only).",
-                    &before,
+                    &registrar.prerequisites()?,
                 )?,
             );
             files.push(
@@ -514,27 +516,7 @@ impl FleetPlan {
             .iter()
             .filter(|s| s.registration_url.is_some())
             .collect();
-        for (name, replicas) in &spec.replicas {
-            let Some(service) = servers.iter().find(|s| &s.name == name) else {
-                return Err(Error::invalid(
-                    format!("kubernetes.replicas.{name}"),
-                    format!(
-                        "names no server of the fleet ({})",
-                        servers
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            };
-            if *replicas > 1 && !service.volumes.is_empty() {
-                return Err(Error::invalid(
-                    format!("kubernetes.replicas.{name}"),
-                    "is more than 1 for a server with a writable volume: replicas would share or split its state",
-                ));
-            }
-        }
+        check_replicas("kubernetes.replicas", &spec.replicas, &servers)?;
         let mut out = Vec::new();
         for service in servers {
             let replicas = spec.replicas.get(&service.name).copied().unwrap_or(1);

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::fleet::{ComposeService, FleetPlan};
+use crate::error::Result;
+use crate::fleet::{ComposeService, FleetPlan, check_replicas};
 
 /// How the fleet runs on a swarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -99,30 +99,8 @@ impl FleetPlan {
     /// The stack plan for `swarm`. A replica count for a service the fleet does not have, or more than one replica
     /// of a service with a writable volume, is an error naming `swarm.replicas.<name>`.
     pub fn stack(&self, swarm: &SwarmSpec) -> Result<StackPlan> {
-        for (name, replicas) in &swarm.replicas {
-            let Some(service) = self.compose.services.iter().find(|s| &s.name == name) else {
-                return Err(Error::InvalidSpec {
-                    field: format!("swarm.replicas.{name}"),
-                    reason: format!(
-                        "names no service of the fleet ({})",
-                        self.compose
-                            .services
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                });
-            };
-            if *replicas > 1 && !service.volumes.is_empty() {
-                return Err(Error::InvalidSpec {
-                    field: format!("swarm.replicas.{name}"),
-                    reason: "is more than 1 for a service with a writable volume: replicas would share or \
-                             split its state"
-                        .into(),
-                });
-            }
-        }
+        let services: Vec<&ComposeService> = self.compose.services.iter().collect();
+        check_replicas("swarm.replicas", &swarm.replicas, &services)?;
         let services = self
             .compose
             .services
