@@ -281,6 +281,13 @@ pub enum Bridge {
     /// gives translate the secrets its config module insists on as fresh
     /// random throwaway values and removes them before the stdio child
     /// starts: the gateway's own secrets are never needed nor passed.
+    ///
+    /// **Concurrent calls cross-wire** (translate of ContextForge 1.1.0): it
+    /// multiplexes every session onto the one stdio process, so calls in
+    /// flight at the same time can get one another's answers (measured in
+    /// the repository's `RELIABILITY.md`, "Load"). Prefer
+    /// [`Bridge::FastmcpLauncher`] for FastMCP scripts; behind translate,
+    /// call one tool at a time.
     ContextforgeTranslate {
         /// Pinned pip requirement (`name==version`) installed into the
         /// bridge's environment; ignored when `lock` is set. `null` (with no

@@ -29,6 +29,9 @@ pub const DEFAULT_URL: &str = "http://localhost:4444";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default for [`ClientBuilder::max_response_bytes`]: 16 MiB, far above any ContextForge answer (a page of 100
+/// tools with their schemas is tens of kilobytes) and small enough that a runaway body cannot exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 const DEFAULT_USER_AGENT: &str = concat!("mcpfleet-gateway-client/", env!("CARGO_PKG_VERSION"));
 
 /// A ContextForge gateway client. Cheap to clone: clones share one connection pool.
@@ -48,6 +51,7 @@ struct Inner {
     token: Option<SecretString>,
     retry: RetryPolicy,
     timeout: Option<Duration>,
+    max_response_bytes: usize,
     user_agent: HeaderValue,
 }
 
@@ -58,6 +62,7 @@ impl fmt::Debug for Client {
             .field("token", &self.inner.token.as_ref().map(|_| "[REDACTED]"))
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +108,7 @@ impl Client {
                 token: Some(SecretString::from(token.into())),
                 retry: self.inner.retry.clone(),
                 timeout: self.inner.timeout,
+                max_response_bytes: self.inner.max_response_bytes,
                 user_agent: self.inner.user_agent.clone(),
             }),
         }
@@ -315,15 +321,51 @@ impl Client {
             .map_err(|e| transport_error(request, e))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
-        let body = response
-            .text()
-            .await
-            .map_err(|e| transport_error(request, e))?;
+        let body = read_body(request, response, self.inner.max_response_bytes).await?;
         if status.is_success() {
             return Ok(Answer { status, body });
         }
         Err(status_error(request, status, retry_after, body))
     }
+}
+
+/// Reads an answer's body, at most `limit` bytes of it: a `Content-Length` above the limit is refused before
+/// anything is read, and a body without one (chunked, or never ending) is refused as soon as it passes the limit.
+/// The whole-request timeout keeps running while the body arrives, so a body that trickles is a
+/// [`Error::Timeout`].
+async fn read_body(
+    request: &Request,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<String> {
+    let status = response.status();
+    let too_large = || Error::ResponseTooLarge {
+        method: request.method.clone(),
+        path: request.path.clone(),
+        status,
+        limit,
+    };
+    let announced = response.content_length();
+    if announced.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    // Trust an announced length only up to the limit and a modest first allocation.
+    let mut body = Vec::with_capacity(announced.map_or(0, |length| length as usize).min(64 * 1024));
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(request, e))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    // ContextForge answers UTF-8; anything else (a proxy's page in Latin-1) is kept, lossily, for the error.
+    Ok(match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(invalid) => String::from_utf8_lossy(invalid.as_bytes()).into_owned(),
+    })
 }
 
 /// A successful answer.
@@ -527,6 +569,7 @@ pub struct ClientBuilder {
     token: Option<SecretString>,
     connect_timeout: Option<Duration>,
     timeout: Option<Option<Duration>>,
+    max_response_bytes: Option<usize>,
     user_agent: Option<String>,
     root_certificates_pem: Vec<Vec<u8>>,
     accept_invalid_certs: bool,
@@ -544,6 +587,7 @@ impl fmt::Debug for ClientBuilder {
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
             .field("root_certificates", &self.root_certificates_pem.len())
             .field("accept_invalid_certs", &self.accept_invalid_certs)
@@ -584,6 +628,16 @@ impl ClientBuilder {
     /// No whole-request timeout.
     pub fn no_timeout(mut self) -> Self {
         self.timeout = Some(None);
+        self
+    }
+
+    /// The largest answer body the client reads (default [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB). A larger
+    /// answer — announced by `Content-Length` or found while reading — fails with [`Error::ResponseTooLarge`]
+    /// once the limit is passed, so a broken or hostile gateway costs at most this much memory per request in
+    /// flight (plus one network chunk). Applies to every REST and `/rpc` answer; MCP sessions (feature `mcp`)
+    /// are read by rmcp and bounded by the timeout only.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
         self
     }
 
@@ -646,6 +700,13 @@ impl ClientBuilder {
                 url.scheme()
             )));
         }
+        #[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+        if url.scheme() == "https" {
+            return Err(Error::config(format!(
+                "base_url `{raw}` uses https, but this build has no TLS backend: enable the `tls-aws-lc` or \
+                 `tls-ring` feature of mcpfleet-gateway-client"
+            )));
+        }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::config(format!(
                 "base_url `{raw}` must not have a query or fragment"
@@ -684,24 +745,13 @@ impl ClientBuilder {
                 http
             }
             None => {
-                let mut builder = reqwest::Client::builder()
+                let builder = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
-                for (index, pem) in self.root_certificates_pem.iter().enumerate() {
-                    let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                        Error::config(format!("root certificate #{index} is not valid PEM: {e}"))
-                    })?;
-                    if certs.is_empty() {
-                        return Err(Error::config(format!(
-                            "root certificate #{index} contains no PEM certificate"
-                        )));
-                    }
-                    for cert in certs {
-                        builder = builder.add_root_certificate(cert);
-                    }
-                }
-                if self.accept_invalid_certs {
-                    builder = builder.danger_accept_invalid_certs(true);
-                }
+                let builder = tls_settings(
+                    builder,
+                    &self.root_certificates_pem,
+                    self.accept_invalid_certs,
+                )?;
                 builder.build().map_err(|e| {
                     Error::config(format!("the HTTP client could not be built: {e}"))
                 })?
@@ -715,9 +765,66 @@ impl ClientBuilder {
                 token: self.token,
                 retry: self.retry.unwrap_or_default(),
                 timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 user_agent,
             }),
         })
+    }
+}
+
+/// Extra roots and the lab-only "accept anything" switch, on the TLS backend the features chose.
+#[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
+fn tls_settings(
+    mut builder: reqwest::ClientBuilder,
+    root_certificates_pem: &[Vec<u8>],
+    accept_invalid_certs: bool,
+) -> Result<reqwest::ClientBuilder> {
+    #[cfg(not(feature = "tls-aws-lc"))]
+    install_ring_provider();
+    for (index, pem) in root_certificates_pem.iter().enumerate() {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+            Error::config(format!("root certificate #{index} is not valid PEM: {e}"))
+        })?;
+        if certs.is_empty() {
+            return Err(Error::config(format!(
+                "root certificate #{index} contains no PEM certificate"
+            )));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if accept_invalid_certs {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    Ok(builder)
+}
+
+/// Without a TLS backend only `http://` gateways can be reached, so TLS settings are a mistake worth naming.
+#[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+fn tls_settings(
+    builder: reqwest::ClientBuilder,
+    root_certificates_pem: &[Vec<u8>],
+    accept_invalid_certs: bool,
+) -> Result<reqwest::ClientBuilder> {
+    if !root_certificates_pem.is_empty() || accept_invalid_certs {
+        return Err(Error::config(
+            "add_root_certificate_pem and danger_accept_invalid_certs need a TLS backend: enable the \
+             `tls-aws-lc` or `tls-ring` feature of mcpfleet-gateway-client",
+        ));
+    }
+    Ok(builder)
+}
+
+/// reqwest built with `rustls-no-provider` uses the process's default rustls provider; make `ring` that default
+/// unless the program chose one itself.
+#[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+fn install_ring_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another thread is fine: a default is then installed either way.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
@@ -803,6 +910,42 @@ mod tests {
         assert!(matches!(err, Error::Config { .. }));
     }
 
+    /// With only `tls-ring`, reqwest has no provider of its own and would panic at build time; the client
+    /// installs `ring` first.
+    #[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
+    #[test]
+    fn an_https_client_builds_with_the_chosen_tls_backend() {
+        let client = Client::builder()
+            .base_url("https://gateway.example.com:4444")
+            .build()
+            .unwrap();
+        assert_eq!(client.base_url(), "https://gateway.example.com:4444");
+        #[cfg(not(feature = "tls-aws-lc"))]
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+    }
+
+    #[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+    #[test]
+    fn without_a_tls_backend_https_is_refused_by_name() {
+        let err = Client::builder()
+            .base_url("https://gateway.example.com")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("`tls-aws-lc` or `tls-ring`"),
+            "{err}"
+        );
+        let err = Client::builder()
+            .base_url("http://h")
+            .add_root_certificate_pem(b"-----BEGIN CERTIFICATE-----".to_vec())
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("need a TLS backend"), "{err}");
+        assert!(Client::builder().base_url("http://h").build().is_ok());
+    }
+
+    #[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
     #[test]
     fn bad_pem_is_a_config_error() {
         let err = Client::builder()
@@ -827,12 +970,12 @@ mod tests {
     #[test]
     fn from_env_reads_the_gateway_conventions() {
         let vars = |name: &str| match name {
-            ENV_URL => Some("https://gw.example.com/".to_owned()),
+            ENV_URL => Some("http://gw.example.com/".to_owned()),
             ENV_BEARER_TOKEN => Some(" env-token \n".to_owned()),
             _ => None,
         };
         let client = Client::from_lookup(vars).unwrap();
-        assert_eq!(client.base_url(), "https://gw.example.com");
+        assert_eq!(client.base_url(), "http://gw.example.com");
         assert_eq!(
             client.bearer().map(|t| t.expose_secret()),
             Some("env-token")

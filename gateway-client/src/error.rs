@@ -30,6 +30,8 @@ use crate::types::ToolResult;
 /// | anything else that is not a success | [`Error::UnexpectedStatus`] |
 /// | HTTP 200 carrying a JSON-RPC `error` (`POST /rpc`, MCP endpoint) | [`Error::JsonRpc`] |
 /// | a tool result with `isError: true` | [`Error::ToolFailed`] |
+/// | a body larger than [`crate::ClientBuilder::max_response_bytes`], whatever the status | [`Error::ResponseTooLarge`] |
+/// | no complete answer within the timeout (also a body that trickles or never ends) | [`Error::Timeout`] |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -112,6 +114,23 @@ pub enum Error {
         /// The underlying error.
         #[source]
         source: reqwest::Error,
+    },
+
+    /// The answer's body was larger than [`crate::ClientBuilder::max_response_bytes`]; reading stopped at the
+    /// limit and nothing of it is kept.
+    #[error(
+        "the {status} answer to {method} {path} is larger than the {limit}-byte response limit"
+    )]
+    #[non_exhaustive]
+    ResponseTooLarge {
+        /// HTTP method.
+        method: Method,
+        /// Path of the request.
+        path: String,
+        /// The status the gateway answered with.
+        status: StatusCode,
+        /// The limit in force, in bytes.
+        limit: usize,
     },
 
     /// The request never got an HTTP answer: connection refused, TLS failure, reset connection…
@@ -208,6 +227,7 @@ impl Error {
         match self {
             Error::Decode { context, .. } => Some(context.status),
             Error::JsonRpc(e) => Some(e.status),
+            Error::ResponseTooLarge { status, .. } => Some(*status),
             _ => self.api_error().map(|e| e.status),
         }
     }

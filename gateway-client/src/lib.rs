@@ -160,11 +160,28 @@
 //! # Features
 //!
 //! - `mcp`: [`Servers::connect_mcp`] and [`McpSession`], on the official Rust MCP SDK.
+//! - `tls-aws-lc` (default): HTTPS through rustls with the `aws-lc-rs` provider (reqwest's own default), which
+//!   compiles the AWS-LC C library.
+//! - `tls-ring`: HTTPS through rustls with `ring`, a lighter build (`default-features = false, features =
+//!   ["tls-ring"]`; the cold-build figures are in the repository's `BENCHMARKS.md`). With `tls-aws-lc` off, the
+//!   first client built makes `ring` the process's default rustls provider unless the program installed one.
+//!
+//! With neither TLS feature the client speaks plain HTTP only, and [`ClientBuilder::build`] refuses an
+//! `https://` base URL by naming the features.
+//!
+//! # Bounded answers
+//!
+//! A gateway (or whatever answers in its place) cannot make the client hold more than
+//! [`ClientBuilder::max_response_bytes`] (default 16 MiB) of body per request in flight, nor wait longer than
+//! the whole-request timeout (default 60 s) for a body that trickles or never ends: those are
+//! [`Error::ResponseTooLarge`] and [`Error::Timeout`]. Wrong types, HTML error pages and truncated JSON are
+//! [`Error::Decode`] (with the JSON path) or the status's own variant, keeping the raw body.
 //!
 //! # Why each dependency
 //!
 //! - `reqwest` (rustls): HTTP client with connection pooling and TLS; also what `rmcp` uses, so the MCP
 //!   session shares the pool.
+//! - `rustls` (optional, `tls-ring`): only to install `ring` as the crypto provider reqwest then uses.
 //! - `serde`, `serde_json`: request bodies are serde structs; answers decode into typed structs.
 //! - `serde_path_to_error`: a decode error names the JSON path that failed, not just a line and column.
 //! - `thiserror`: the one error enum without hand-written `Display`/`source` boilerplate.
@@ -189,7 +206,9 @@ mod retry;
 mod types;
 
 pub use api::{Auth, Gateways, Rbac, Servers, TokenListBuilder, Tokens, Tools};
-pub use client::{Client, ClientBuilder, DEFAULT_URL, ENV_BEARER_TOKEN, ENV_URL};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_URL, ENV_BEARER_TOKEN, ENV_URL,
+};
 pub use error::{ApiError, DecodeContext, Error, FieldError, JsonRpcError, Result, ToolFailure};
 #[cfg(feature = "mcp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mcp")))]

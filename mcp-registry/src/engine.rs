@@ -731,7 +731,7 @@ impl<G: Gateway> Registry<G> {
                 Err(failure) => failure,
             };
             let look_again = failure.kind.may_have_applied()
-                || failure.kind == FailureKind::NameTaken
+                || failure.kind.is_conflict()
                 || failure.kind == FailureKind::RateLimited;
             if !look_again {
                 return finish(
@@ -747,10 +747,17 @@ impl<G: Gateway> Registry<G> {
             }
             match self.find_own_upstream(spec.name.as_str(), &spec.url).await {
                 Ok(Some(found)) => {
-                    notes.push(format!(
-                        "attempt {attempts}: {failure}; the gateway had registered it (found by looking), so it \
-                         is not sent again"
-                    ));
+                    notes.push(if failure.kind.is_conflict() {
+                        format!(
+                            "attempt {attempts}: {failure}; a concurrent apply of this fleet had registered it \
+                             (found by looking)"
+                        )
+                    } else {
+                        format!(
+                            "attempt {attempts}: {failure}; the gateway had registered it (found by looking), so \
+                             it is not sent again"
+                        )
+                    });
                     return finish(
                         Subject::Upstream,
                         step.action,
@@ -762,10 +769,7 @@ impl<G: Gateway> Registry<G> {
                         started,
                     );
                 }
-                Ok(None)
-                    if failure.kind != FailureKind::NameTaken
-                        && attempts < options.max_attempts =>
-                {
+                Ok(None) if !failure.kind.is_conflict() && attempts < options.max_attempts => {
                     notes.push(format!(
                         "attempt {attempts}: {failure}; not registered, retrying"
                     ));
@@ -905,7 +909,10 @@ impl<G: Gateway> Registry<G> {
                 }
                 Err(failure) => failure,
             };
-            if !(failure.kind.may_have_applied() || failure.kind == FailureKind::RateLimited) {
+            if !(failure.kind.may_have_applied()
+                || failure.kind.is_conflict()
+                || failure.kind == FailureKind::RateLimited)
+            {
                 return finish(
                     Subject::VirtualServer,
                     step.action,
@@ -925,9 +932,16 @@ impl<G: Gateway> Registry<G> {
             });
             match found {
                 Ok(Some(found)) => {
-                    notes.push(format!(
-                        "attempt {attempts}: {failure}; the gateway had created it (found by looking)"
-                    ));
+                    notes.push(if failure.kind.is_conflict() {
+                        format!(
+                            "attempt {attempts}: {failure}; a concurrent apply of this fleet had created it \
+                             (found by looking)"
+                        )
+                    } else {
+                        format!(
+                            "attempt {attempts}: {failure}; the gateway had created it (found by looking)"
+                        )
+                    });
                     return finish(
                         Subject::VirtualServer,
                         step.action,
@@ -939,7 +953,7 @@ impl<G: Gateway> Registry<G> {
                         started,
                     );
                 }
-                Ok(None) if attempts < options.max_attempts => {
+                Ok(None) if !failure.kind.is_conflict() && attempts < options.max_attempts => {
                     notes.push(format!(
                         "attempt {attempts}: {failure}; not created, retrying"
                     ));

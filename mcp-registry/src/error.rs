@@ -349,6 +349,17 @@ impl FailureKind {
         matches!(self, Self::Ambiguous)
     }
 
+    /// Whether the gateway refused because something already exists (any 409). When a create is refused so, the
+    /// engine looks for the fleet's own registration before reporting a failure: a concurrent apply of the same
+    /// fleet may have made it, and ContextForge then answers with whichever of its checks fires first (the name,
+    /// the URL or a tool name).
+    pub fn is_conflict(self) -> bool {
+        matches!(
+            self,
+            Self::NameTaken | Self::UrlTaken | Self::ToolNameCollision | Self::Conflict
+        )
+    }
+
     /// Whether trying again later can help.
     pub fn is_transient(self) -> bool {
         matches!(self, Self::Ambiguous | Self::RateLimited)

@@ -138,6 +138,87 @@ async fn a_500_that_registered_anyway_is_found_not_sent_again() {
     assert_eq!(posts(&server).await, 1, "no second create");
 }
 
+/// What the real gateway answered the slower of two applies racing without a shared lock (the live fault drill):
+/// a 409 about a tool name, because the faster one's registration brought the same tools. The registration is the
+/// fleet's own, so it is adopted, not reported as a failure and not sent again.
+#[tokio::test]
+async fn a_409_because_a_concurrent_apply_registered_it_is_adopted() {
+    let server = MockServer::start().await;
+    quiet_listings(&server).await;
+    gateways_listing(&server, 1).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/gateways"))
+        .respond_with(
+            ResponseTemplate::new(409).set_body_json(
+                json!({"detail": "Gateway tool name conflicts with an existing tool"}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = registry(&server, Duration::from_secs(5))
+        .apply(Mode::Apply, &options(&dir))
+        .await
+        .unwrap();
+    let step = &report.steps[0];
+    assert_eq!(step.outcome, Outcome::Done, "{}", report.to_table());
+    assert_eq!(step.id.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+    assert!(
+        step.notes[0].contains("HTTP 409") && step.notes[0].contains("a concurrent apply"),
+        "{:?}",
+        step.notes
+    );
+    assert_eq!(posts(&server).await, 1, "no second create");
+}
+
+/// A 409 for a registration that is not the fleet's own stays a failure, sent once.
+#[tokio::test]
+async fn a_409_for_someone_elses_registration_stays_a_conflict() {
+    let server = MockServer::start().await;
+    quiet_listings(&server).await;
+    let mut foreign = utils_record();
+    foreign["tags"] = json!([{"id": "mcpfleet:other", "label": "mcpfleet:other"}]);
+    Mock::given(method("GET"))
+        .and(path("/v1/gateways"))
+        .respond_with(listing("gateways", vec![]))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/gateways"))
+        .respond_with(listing("gateways", vec![foreign]))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/gateways"))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({"detail": "Gateway name already exists"})),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = registry(&server, Duration::from_secs(5))
+        .apply(Mode::Apply, &options(&dir))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            report.steps[0].outcome,
+            Outcome::Failed {
+                kind: FailureKind::NameTaken,
+                status: Some(409),
+                ..
+            }
+        ),
+        "{}",
+        report.to_table()
+    );
+    assert_eq!(posts(&server).await, 1);
+}
+
 #[tokio::test]
 async fn a_503_that_did_nothing_is_retried_once_looked_for() {
     let server = MockServer::start().await;

@@ -273,9 +273,18 @@ impl ScriptServer {
     /// Starts `script` with the fixtures' Python and `env` added to `HOST`/`PORT`; logs go to the gateway's run
     /// directory.
     pub fn spawn(script: &str, env: &[(&str, &str)], gateway: &Gateway) -> Result<ScriptServer> {
+        ScriptServer::spawn_at(script, env, gateway, free_port()?)
+    }
+
+    /// Like [`ScriptServer::spawn`], on a given port: an upstream that died comes back at the same URL.
+    pub fn spawn_at(
+        script: &str,
+        env: &[(&str, &str)],
+        gateway: &Gateway,
+        port: u16,
+    ) -> Result<ScriptServer> {
         let python = Python::find()?;
         let venv = prepare_fixtures_venv_with(&python)?;
-        let port = free_port()?;
         let log_dir = gateway.run_dir().join("fixtures");
         fs::create_dir_all(&log_dir).map_err(io_err("creating directory", &log_dir))?;
         let mut all_env: Vec<(String, String)> = vec![

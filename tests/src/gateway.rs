@@ -71,6 +71,43 @@ impl GatewayOptions {
     }
 }
 
+/// Starts `mcpgateway` under the supervisor and waits until it answers.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    python: &Python,
+    program: &Path,
+    url: &str,
+    port: u16,
+    args: Vec<String>,
+    env: &[(String, String)],
+    run_dir: &Path,
+    log: PathBuf,
+    tls: bool,
+    start_timeout: Duration,
+) -> Result<(Supervised, Duration)> {
+    let mut process = Supervised::spawn(Launch {
+        what: format!("ContextForge {GATEWAY_VERSION} on {url}"),
+        python,
+        program,
+        args,
+        env,
+        // pydantic-settings also reads ./.env: run from the fresh run directory so no stray .env applies.
+        cwd: run_dir,
+        log,
+        grace_secs: 10,
+    })?;
+    // Over HTTPS the probe cannot speak plain HTTP; uvicorn listens only once the app has started, so an
+    // accepted connection means ready.
+    let took = process.wait_ready(start_timeout, || {
+        if tls {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        } else {
+            http_status(port, "/health", None) == Some(200)
+        }
+    })?;
+    Ok((process, took))
+}
+
 /// Options for [`Gateway::mint_jwt`], mapped onto `python -m mcpgateway.utils.create_jwt_token`.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -148,6 +185,10 @@ pub struct Gateway {
     venv: Venv,
     run_dir: PathBuf,
     env: Vec<(String, String)>,
+    /// `mcpgateway`'s arguments, kept so [`Gateway::restart`] starts exactly the same gateway.
+    args: Vec<String>,
+    tls: bool,
+    start_timeout: Duration,
     process: Mutex<Supervised>,
 }
 
@@ -253,26 +294,18 @@ impl Gateway {
             ]);
         }
         let tls = options.tls.is_some();
-        let mut process = Supervised::spawn(Launch {
-            what: format!("ContextForge {GATEWAY_VERSION} on {url}"),
-            python: &python,
-            program: &program,
-            args,
-            env: &env,
-            // pydantic-settings also reads ./.env: run from the fresh run directory so no stray .env applies.
-            cwd: &run_dir,
+        let (process, took) = launch(
+            &python,
+            &program,
+            &url,
+            port,
+            args.clone(),
+            &env,
+            &run_dir,
             log,
-            grace_secs: 10,
-        })?;
-        // Over HTTPS the probe cannot speak plain HTTP; uvicorn listens only once the app has started, so an
-        // accepted connection means ready.
-        let took = process.wait_ready(options.start_timeout, || {
-            if tls {
-                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-            } else {
-                http_status(port, "/health", None) == Some(200)
-            }
-        })?;
+            tls,
+            options.start_timeout,
+        )?;
         eprintln!(
             "[harness] ContextForge {GATEWAY_VERSION} healthy on {url} after {:.1}s (run dir {})",
             took.as_secs_f64(),
@@ -285,6 +318,9 @@ impl Gateway {
             venv,
             run_dir,
             env,
+            args,
+            tls,
+            start_timeout: options.start_timeout,
             process: Mutex::new(process),
         };
         let token = gateway.mint_jwt(&JwtOptions {
@@ -360,6 +396,62 @@ impl Gateway {
             .lock()
             .map(|mut p| p.is_running())
             .unwrap_or(false)
+    }
+
+    /// Crashes the gateway: SIGKILL to its whole process group (no shutdown, no flush, open requests cut), then
+    /// waits until it is gone. [`Gateway::restart`] brings it back on the same database.
+    pub fn kill(&self) -> Result<()> {
+        let mut process = self
+            .process
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let group = process.pgid();
+        let status = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{group}")])
+            .status()
+            .map_err(io_err("running kill", Path::new("kill")))?;
+        if !status.success() {
+            return Err(HarnessError::Command {
+                what: format!("kill -KILL -{group}"),
+                status: status.to_string(),
+                output: String::new(),
+            });
+        }
+        process.wait_exit(Duration::from_secs(10));
+        eprintln!(
+            "[harness] ContextForge on {} killed (SIGKILL to process group {group})",
+            self.url
+        );
+        Ok(())
+    }
+
+    /// Starts the gateway again after [`Gateway::kill`]: same port, database, secrets and settings, so tokens
+    /// minted before still verify. Returns how long it took to answer again.
+    pub fn restart(&self) -> Result<Duration> {
+        let python = Python::find()?;
+        let (process, took) = launch(
+            &python,
+            &self.venv.bin("mcpgateway"),
+            &self.url,
+            self.port,
+            self.args.clone(),
+            &self.env,
+            &self.run_dir,
+            self.log_path(),
+            self.tls,
+            self.start_timeout,
+        )?;
+        // The killed supervisor's value is dropped here; its group is already gone.
+        *self
+            .process
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = process;
+        eprintln!(
+            "[harness] ContextForge restarted on {} after {:.1}s, same database",
+            self.url,
+            took.as_secs_f64()
+        );
+        Ok(took)
     }
 
     /// The process group id of the gateway's supervisor (for checks that nothing is left behind).

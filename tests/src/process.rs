@@ -124,6 +124,14 @@ impl Supervised {
         }
     }
 
+    /// Waits (bounded) for the supervisor to exit after its group was killed from outside.
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline && self.is_running() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops the process group and waits (bounded) for the supervisor to finish.
     pub(crate) fn stop(&mut self) {
         self.lifeline.take();

@@ -366,10 +366,17 @@ pub(crate) async fn mint_least_privilege(
     let body = recipe
         .token
         .unwrap()
-        .name(format!("{}-registrar", manifest.fleet))
+        // Unique: a fleet may need a second token (the first revoked), and token names are unique per user.
+        .name(format!("{}-registrar-{}", manifest.fleet, unique_suffix()))
         .expires_in_days(1);
     let minted = admin.tokens().create(&token_create(&body)).await.unwrap();
     (minted.token.id.clone(), minted.expose_token().to_owned())
+}
+
+fn unique_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.subsec_nanos())
 }
 
 /// Mints the least-privilege token for applying and verifying `manifest` (with `admin`), and returns a registry

@@ -6,6 +6,7 @@
 
 mod client_configs;
 mod containers;
+mod faults;
 mod federation;
 mod gateway_client;
 mod harness_selftest;
