@@ -481,7 +481,8 @@ impl Gateway {
             cmd.args(["--scopes", &scopes.to_string()]);
         }
         if let Some(secret) = &options.secret {
-            cmd.args(["--secret", secret]);
+            // `=` keeps argparse from reading a generated secret that starts with `-` as an option.
+            cmd.arg(format!("--secret={secret}"));
         }
         cmd.env_clear()
             .envs(std::env::var("PATH").map(|p| ("PATH".to_owned(), p)))
