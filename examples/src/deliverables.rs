@@ -1,7 +1,7 @@
 //! The seed project's deliverables under `docs/`, generated from the bundled manifests and specs.
 //!
 //! Regenerate with `cargo run -p mcpfleet-examples --example fleet -- docs`; the test
-//! `examples/tests/deliverables.rs` fails when a committed file differs from what this module generates now.
+//! `examples/tests/fleet/deliverables.rs` fails when a committed file differs from what this module generates now.
 //!
 //! The ADR's measured figures come from `docs/container-measurements.json`, which the containers benchmark writes
 //! (`cargo bench -p mcpfleet-harness --bench containers` → `target/bench/container-measurements.json`; copy it to

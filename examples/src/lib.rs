@@ -2,7 +2,7 @@
 //! deliverables under `docs/` and the step printer. Not published.
 //!
 //! The example itself is `examples/fleet.rs`; this library exists so that the `docs/` freshness test
-//! (`examples/tests/deliverables.rs`) runs the very code the example runs.
+//! (`examples/tests/fleet/deliverables.rs`) runs the very code the example runs.
 
 pub mod deliverables;
 pub mod steps;

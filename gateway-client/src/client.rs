@@ -29,6 +29,10 @@ pub const DEFAULT_URL: &str = "http://localhost:4444";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default for [`ClientBuilder::pool_idle_timeout`]: 4 s, below the 5 s for which uvicorn (ContextForge's server)
+/// keeps an idle connection open. A client that keeps it longer can send a request on a connection the gateway is
+/// closing at that moment, and a POST that fails that way cannot be retried safely.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// Default for [`ClientBuilder::max_response_bytes`]: 16 MiB, far above any ContextForge answer (a page of 100
 /// tools with their schemas is tens of kilobytes) and small enough that a runaway body cannot exhaust memory.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -569,6 +573,7 @@ pub struct ClientBuilder {
     token: Option<SecretString>,
     connect_timeout: Option<Duration>,
     timeout: Option<Option<Duration>>,
+    pool_idle_timeout: Option<Duration>,
     max_response_bytes: Option<usize>,
     user_agent: Option<String>,
     root_certificates_pem: Vec<Vec<u8>>,
@@ -587,6 +592,7 @@ impl fmt::Debug for ClientBuilder {
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
             .field("root_certificates", &self.root_certificates_pem.len())
@@ -631,6 +637,15 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an idle pooled connection is kept for reuse (default [`DEFAULT_POOL_IDLE_TIMEOUT`], 4 s). Keep it
+    /// below the gateway's own keep-alive (uvicorn: 5 s; a proxy in front may differ): otherwise a request can go
+    /// out on a connection the gateway is closing, and fail as [`Error::Transport`] without an answer. Applies to
+    /// the client this builder makes.
+    pub fn pool_idle_timeout(mut self, idle: Duration) -> Self {
+        self.pool_idle_timeout = Some(idle);
+        self
+    }
+
     /// The largest answer body the client reads (default [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB). A larger
     /// answer — announced by `Content-Length` or found while reading — fails with [`Error::ResponseTooLarge`]
     /// once the limit is passed, so a broken or hostile gateway costs at most this much memory per request in
@@ -661,7 +676,8 @@ impl ClientBuilder {
     }
 
     /// Uses your own `reqwest::Client` (proxy settings, pool tuning, shared with other code). Connect
-    /// timeout and TLS settings must then be configured on that client; setting them here too is an error.
+    /// timeout, pool idle timeout and TLS settings must then be configured on that client; setting them here too
+    /// is an error.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -734,19 +750,22 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => {
                 if self.connect_timeout.is_some()
+                    || self.pool_idle_timeout.is_some()
                     || !self.root_certificates_pem.is_empty()
                     || self.accept_invalid_certs
                 {
                     return Err(Error::config(
-                        "connect_timeout, add_root_certificate_pem and danger_accept_invalid_certs apply only to \
-                         the client the builder makes; set them on the reqwest::Client passed to http_client",
+                        "connect_timeout, pool_idle_timeout, add_root_certificate_pem and danger_accept_invalid_certs \
+                         apply only to the client the builder makes; set them on the reqwest::Client passed to \
+                         http_client",
                     ));
                 }
                 http
             }
             None => {
                 let builder = reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .pool_idle_timeout(self.pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT));
                 let builder = tls_settings(
                     builder,
                     &self.root_certificates_pem,
@@ -908,6 +927,17 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(err, Error::Config { .. }));
+    }
+
+    #[test]
+    fn pool_settings_conflict_with_own_client() {
+        let err = Client::builder()
+            .base_url("http://h")
+            .http_client(reqwest::Client::new())
+            .pool_idle_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("pool_idle_timeout"), "{err}");
     }
 
     /// With only `tls-ring`, reqwest has no provider of its own and would panic at build time; the client

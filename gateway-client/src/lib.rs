@@ -207,7 +207,8 @@ mod types;
 
 pub use api::{Auth, Gateways, Rbac, Servers, TokenListBuilder, Tokens, Tools};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_URL, ENV_BEARER_TOKEN, ENV_URL,
+    Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_URL,
+    ENV_BEARER_TOKEN, ENV_URL,
 };
 pub use error::{ApiError, DecodeContext, Error, FieldError, JsonRpcError, Result, ToolFailure};
 #[cfg(feature = "mcp")]

@@ -747,17 +747,7 @@ impl<G: Gateway> Registry<G> {
             }
             match self.find_own_upstream(spec.name.as_str(), &spec.url).await {
                 Ok(Some(found)) => {
-                    notes.push(if failure.kind.is_conflict() {
-                        format!(
-                            "attempt {attempts}: {failure}; a concurrent apply of this fleet had registered it \
-                             (found by looking)"
-                        )
-                    } else {
-                        format!(
-                            "attempt {attempts}: {failure}; the gateway had registered it (found by looking), so \
-                             it is not sent again"
-                        )
-                    });
+                    notes.push(found_by_looking(attempts, &failure, "registered"));
                     return finish(
                         Subject::Upstream,
                         step.action,
@@ -932,16 +922,7 @@ impl<G: Gateway> Registry<G> {
             });
             match found {
                 Ok(Some(found)) => {
-                    notes.push(if failure.kind.is_conflict() {
-                        format!(
-                            "attempt {attempts}: {failure}; a concurrent apply of this fleet had created it \
-                             (found by looking)"
-                        )
-                    } else {
-                        format!(
-                            "attempt {attempts}: {failure}; the gateway had created it (found by looking)"
-                        )
-                    });
+                    notes.push(found_by_looking(attempts, &failure, "created"));
                     return finish(
                         Subject::VirtualServer,
                         step.action,
@@ -998,6 +979,21 @@ struct VirtualServerContext<'a> {
     upstream_ids: &'a HashMap<String, Option<String>>,
     tools: &'a [Tool],
     existing: &'a HashMap<&'a str, &'a VirtualServer>,
+}
+
+/// The note for a write whose answer was a failure, although the thing it writes was found in place afterwards:
+/// `done` is what the write does ("registered", "created"). After a conflict the writer was a concurrent apply of
+/// this fleet; after any other failure it was this very write, whose answer was lost.
+fn found_by_looking(attempts: u32, failure: &GatewayFailure, done: &str) -> String {
+    if failure.kind.is_conflict() {
+        format!(
+            "attempt {attempts}: {failure}; a concurrent apply of this fleet had {done} it (found by looking)"
+        )
+    } else {
+        format!(
+            "attempt {attempts}: {failure}; the gateway had {done} it (found by looking), so it is not sent again"
+        )
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

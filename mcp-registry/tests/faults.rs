@@ -67,6 +67,11 @@ async fn quiet_listings(server: &MockServer) {
 
 /// Gateways: the first `empty` listings show nothing, later ones the registration.
 async fn gateways_listing(server: &MockServer, empty: u64) {
+    gateways_listing_then(server, empty, utils_record()).await;
+}
+
+/// Gateways: the first `empty` listings show nothing, later ones `record`.
+async fn gateways_listing_then(server: &MockServer, empty: u64, record: Value) {
     Mock::given(method("GET"))
         .and(path("/v1/gateways"))
         .respond_with(listing("gateways", vec![]))
@@ -76,7 +81,7 @@ async fn gateways_listing(server: &MockServer, empty: u64) {
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/gateways"))
-        .respond_with(listing("gateways", vec![utils_record()]))
+        .respond_with(listing("gateways", vec![record]))
         .with_priority(2)
         .mount(server)
         .await;
@@ -178,19 +183,7 @@ async fn a_409_for_someone_elses_registration_stays_a_conflict() {
     quiet_listings(&server).await;
     let mut foreign = utils_record();
     foreign["tags"] = json!([{"id": "mcpfleet:other", "label": "mcpfleet:other"}]);
-    Mock::given(method("GET"))
-        .and(path("/v1/gateways"))
-        .respond_with(listing("gateways", vec![]))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/gateways"))
-        .respond_with(listing("gateways", vec![foreign]))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    gateways_listing_then(&server, 1, foreign).await;
     Mock::given(method("POST"))
         .and(path("/v1/gateways"))
         .respond_with(

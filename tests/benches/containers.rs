@@ -21,17 +21,10 @@ use std::time::{Duration, Instant};
 
 use mcpfleet_gateway_client::{Client, GatewayCreate, RetryPolicy, Transport};
 use mcpfleet_harness::{
-    BuiltImage, Docker, Gateway, build_tools_base_image, fixture_wheels, fleet_images, free_port,
-    link_wheels, workspace_root,
+    BuiltImage, Docker, Gateway, build_tools_base_image, env_or, fixture_wheels, fleet_images,
+    free_port, link_wheels, workspace_root,
 };
 use serde_json::json;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));

@@ -1,15 +1,18 @@
 //! Benchmark: 200 concurrent `tools/call`s through one `mcpfleet-gateway-client` against the real gateway, next
 //! to the same load sent with raw `reqwest`, in the same run.
 //!
-//! Run with `cargo bench -p mcpfleet-harness --bench load` (`BENCH_CONCURRENCY` calls per burst, default 200;
-//! `BENCH_SERVER`, `notes` or `utils`, default `notes`;
-//! `BENCH_ROUNDS`, default 3). Each round sends one burst per side, alternating which side goes first; every call
-//! starts at once, so a call's latency includes its wait in the gateway's queue, the same for both sides. Bounded:
-//! loopback only, a 60 s timeout per call, `BENCH_CONCURRENCY × BENCH_ROUNDS` calls per side.
+//! Run with `cargo bench -p mcpfleet-harness --bench load`. Settings: `BENCH_CONCURRENCY` callers, default 200;
+//! `BENCH_CALLS_PER_CALLER`, default 2; `BENCH_ROUNDS`, default 3; `BENCH_SERVER`, `notes` (default) or `utils`.
+//! Each round runs one wave per side, alternating which side goes first. In a wave every caller sends its calls
+//! one after another, so `BENCH_CONCURRENCY` calls are in flight the whole time and a caller's next call finds the
+//! connection its last one freed: that is where reuse shows. A call's latency includes its wait in the gateway's
+//! queue, the same for both sides. Bounded: loopback only, a 60 s timeout per call,
+//! `BENCH_CONCURRENCY × BENCH_CALLS_PER_CALLER × BENCH_ROUNDS` calls per side.
 //!
-//! Connection reuse is read from the kernel, not assumed: after each burst the process's established TCP
+//! Connection reuse is read from the kernel, not assumed: after each wave the process's established TCP
 //! connections to the gateway's port (`/proc/self/fd` and `/proc/self/net/tcp`), per side, and how many of them
-//! are new. Prints p50/p95/p99 per side and their ratios; writes `target/bench/load.json`.
+//! are new. Prints p50/p95/p99 per side, their ratios and calls per new connection; writes
+//! `target/bench/load.json`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -17,25 +20,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::join_all;
 use mcpfleet_gateway_client::{Client, GatewayCreate, RetryPolicy, Transport};
-use mcpfleet_harness::{Fixtures, Gateway, workspace_root};
+use mcpfleet_harness::{Fixtures, Gateway, env_or, millis, percentile, workspace_root};
 use serde_json::{Value, json};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    // Nearest-rank percentile.
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// Local ports of this process's established TCP connections to `port` on loopback.
 fn connections_to(port: u16) -> BTreeSet<u16> {
@@ -82,7 +68,7 @@ enum Side {
     Raw,
 }
 
-struct Burst {
+struct Wave {
     latencies: Vec<Duration>,
     errors: Vec<String>,
     took: Duration,
@@ -121,18 +107,19 @@ impl Target {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn burst(
+async fn wave(
     target: Target,
     side: Side,
-    concurrency: usize,
+    callers: usize,
+    calls_per_caller: usize,
     client: &Client,
     http: &reqwest::Client,
     rpc_url: &str,
     token: &str,
     tool: &str,
-) -> Burst {
+) -> Wave {
     let started = Instant::now();
-    let calls = (0..concurrency).map(|i| async move {
+    let call = |i: usize| async move {
         let call_started = Instant::now();
         let arguments = target.arguments(i);
         let text = match side {
@@ -174,14 +161,22 @@ async fn burst(
             Err(err) => Err(err),
         };
         (call_started.elapsed(), result)
+    };
+    // Caller `c`'s `k`-th call carries argument `k * callers + c`: every call in the wave has its own answer.
+    let callers = (0..callers).map(|c| async move {
+        let mut results = Vec::with_capacity(calls_per_caller);
+        for k in 0..calls_per_caller {
+            results.push(call(k * callers + c).await);
+        }
+        results
     });
-    let results = join_all(calls).await;
-    let mut out = Burst {
+    let results = join_all(callers).await;
+    let mut out = Wave {
         latencies: Vec::new(),
         errors: Vec::new(),
         took: started.elapsed(),
     };
-    for (latency, result) in results {
+    for (latency, result) in results.into_iter().flatten() {
         out.latencies.push(latency);
         if let Err(err) = result {
             out.errors.push(err);
@@ -193,7 +188,7 @@ async fn burst(
 struct SideStats {
     latencies: Vec<Duration>,
     errors: Vec<String>,
-    bursts: Vec<Duration>,
+    waves: Vec<Duration>,
     new_connections: Vec<usize>,
     open_connections: Vec<usize>,
     seen: BTreeSet<u16>,
@@ -204,7 +199,7 @@ impl SideStats {
         SideStats {
             latencies: Vec::new(),
             errors: Vec::new(),
-            bursts: Vec::new(),
+            waves: Vec::new(),
             new_connections: Vec::new(),
             open_connections: Vec::new(),
             seen: BTreeSet::new(),
@@ -213,8 +208,9 @@ impl SideStats {
 }
 
 fn main() {
-    let concurrency = env_usize("BENCH_CONCURRENCY", 200);
-    let rounds = env_usize("BENCH_ROUNDS", 3);
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", 200);
+    let calls_per_caller: usize = env_or("BENCH_CALLS_PER_CALLER", 2);
+    let rounds: usize = env_or("BENCH_ROUNDS", 3);
     let target = match std::env::var("BENCH_SERVER").as_deref() {
         Ok("notes") | Err(_) => Target::Notes,
         Ok("utils") => Target::Utils,
@@ -265,10 +261,10 @@ fn main() {
 
         let mut sides = [SideStats::new(), SideStats::new()];
         let index = |side: Side| usize::from(side == Side::Raw);
-        // Warm-up: a small burst each, so the gateway's first-call costs fall outside the measurement (its
+        // Warm-up: a small wave each, so the gateway's first-call costs fall outside the measurement (its
         // errors count: a wrong answer is wrong at any time).
         for side in [Side::Client, Side::Raw] {
-            let warm = burst(target, side, 20, &client, &http, &rpc_url, token, &tool).await;
+            let warm = wave(target, side, 20, 1, &client, &http, &rpc_url, token, &tool).await;
             sides[index(side)].errors.extend(warm.errors);
         }
 
@@ -280,10 +276,21 @@ fn main() {
             };
             for side in order {
                 let before = connections_to(gw.port());
-                let result = burst(target, side, concurrency, &client, &http, &rpc_url, token, &tool).await;
+                let result = wave(
+                    target,
+                    side,
+                    concurrency,
+                    calls_per_caller,
+                    &client,
+                    &http,
+                    &rpc_url,
+                    token,
+                    &tool,
+                )
+                .await;
                 let after = connections_to(gw.port());
                 let stats = &mut sides[index(side)];
-                // Connections of this side: the ones that appeared during its burst, plus those it already had.
+                // Connections of this side: the ones that appeared during its wave, plus those it already had.
                 let mine: BTreeSet<u16> = after
                     .difference(&before)
                     .copied()
@@ -294,27 +301,30 @@ fn main() {
                 stats.seen.extend(mine);
                 stats.latencies.extend(result.latencies);
                 stats.errors.extend(result.errors);
-                stats.bursts.push(result.took);
+                stats.waves.push(result.took);
             }
         }
         client.gateways().delete(&gateway.id).await.unwrap();
 
         let mut report = Vec::new();
         println!(
-            "load: {rounds} rounds of {concurrency} concurrent tools/call per side against {}",
+            "load: {rounds} rounds of {concurrency} concurrent callers x {calls_per_caller} tools/call per side \
+             against {}",
             gw.url()
         );
         let mut p = [[0.0; 3]; 2];
         for (i, name) in ["gateway-client", "raw reqwest"].iter().enumerate() {
             let stats = &mut sides[i];
             stats.latencies.sort_unstable();
-            let [p50, p95, p99] = [50.0, 95.0, 99.0].map(|q| ms(percentile(&stats.latencies, q)));
+            let [p50, p95, p99] = [50.0, 95.0, 99.0].map(|q| millis(percentile(&stats.latencies, q)));
             p[i] = [p50, p95, p99];
+            let new_connections: usize = stats.new_connections.iter().sum();
+            let calls_per_connection = stats.latencies.len() as f64 / new_connections.max(1) as f64;
             println!(
-                "  {name:<15} p50 {p50:8.1} ms  p95 {p95:8.1} ms  p99 {p99:8.1} ms  errors {}  bursts {:?} s  \
-                 new connections per burst {:?}",
+                "  {name:<15} p50 {p50:8.1} ms  p95 {p95:8.1} ms  p99 {p99:8.1} ms  errors {}  waves {:?} s  \
+                 new connections per wave {:?} ({calls_per_connection:.1} calls per connection)",
                 stats.errors.len(),
-                stats.bursts.iter().map(|d| (d.as_secs_f64() * 10.0).round() / 10.0).collect::<Vec<_>>(),
+                stats.waves.iter().map(|d| (d.as_secs_f64() * 10.0).round() / 10.0).collect::<Vec<_>>(),
                 stats.new_connections,
             );
             for err in stats.errors.iter().take(5) {
@@ -323,9 +333,10 @@ fn main() {
             report.push(json!({
                 "side": name, "calls": stats.latencies.len(), "errors": stats.errors.len(),
                 "p50_ms": p50, "p95_ms": p95, "p99_ms": p99,
-                "burst_s": stats.bursts.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
-                "new_connections_per_burst": stats.new_connections,
-                "open_connections_after_burst": stats.open_connections,
+                "wave_s": stats.waves.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
+                "new_connections_per_wave": stats.new_connections,
+                "open_connections_after_wave": stats.open_connections,
+                "calls_per_new_connection": calls_per_connection,
             }));
         }
         let ratios = [0, 1, 2].map(|k| p[0][k] / p[1][k]);
@@ -338,7 +349,8 @@ fn main() {
         std::fs::write(
             out.join("load.json"),
             serde_json::to_string_pretty(&json!({
-                "concurrency": concurrency, "rounds": rounds, "sides": report,
+                "concurrency": concurrency, "calls_per_caller": calls_per_caller, "rounds": rounds,
+                "sides": report,
                 "ratio": {"p50": ratios[0], "p95": ratios[1], "p99": ratios[2]},
             }))
             .unwrap(),
@@ -346,5 +358,12 @@ fn main() {
         .unwrap();
         let errors: usize = sides.iter().map(|s| s.errors.len()).sum();
         assert_eq!(errors, 0, "client-side errors under load");
+        let client_side = &sides[index(Side::Client)];
+        let opened: usize = client_side.new_connections.iter().sum();
+        assert!(
+            calls_per_caller < 2 || opened < client_side.latencies.len(),
+            "gateway-client reused no connection: {opened} opened for {} calls",
+            client_side.latencies.len()
+        );
     });
 }

@@ -18,17 +18,12 @@
 use std::time::{Duration, Instant};
 
 use mcpfleet_gateway_client::{Client, GatewayCreate, RetryPolicy, Transport};
-use mcpfleet_harness::{Gateway, RequestCounter, ScriptServer, workspace_root};
+use mcpfleet_harness::{
+    Gateway, RequestCounter, ScriptServer, env_or, registrations_named, workspace_root,
+};
 use mcpfleet_registry::{ApplyOptions, ContextForge, Format, Manifest, Mode, Registry};
 use serde_json::json;
 use tracing_subscriber::layer::SubscriberExt;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn manifest(
     gateway: &Gateway,
@@ -62,15 +57,7 @@ fn admin(gateway: &Gateway) -> Client {
 
 /// Deletes every registration whose name starts with `prefix`.
 async fn delete_all(client: &Client, prefix: &str) {
-    let all = client
-        .gateways()
-        .list()
-        .limit(500)
-        .include_inactive(true)
-        .all()
-        .await
-        .unwrap();
-    for gateway in all.iter().filter(|g| g.name.starts_with(prefix)) {
+    for gateway in registrations_named(client, prefix).await.unwrap() {
         client.gateways().delete(&gateway.id).await.unwrap();
     }
 }
@@ -213,16 +200,7 @@ async fn main() {
     let status = answer.status();
     let text = answer.text().await.unwrap();
     assert!(status.is_success(), "/v1/import answered {status}: {text}");
-    let imported = client
-        .gateways()
-        .list()
-        .limit(500)
-        .all()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|g| g.name.starts_with("bi-"))
-        .count();
+    let imported = registrations_named(&client, "bi-").await.unwrap().len();
     assert_eq!(
         imported, n,
         "/v1/import registered {imported} of {n}: {text}"

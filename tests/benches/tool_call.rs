@@ -9,25 +9,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mcpfleet_gateway_client::{Client, GatewayCreate, RetryPolicy, Transport};
-use mcpfleet_harness::{Fixtures, Gateway};
+use mcpfleet_harness::{Fixtures, Gateway, env_or, millis, percentile};
 use serde_json::{Value, json};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    // Nearest-rank percentile.
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 struct Summary {
     p50: Duration,
@@ -77,8 +60,8 @@ async fn client_call(client: &Client, tool: &str) {
 }
 
 fn main() {
-    let n = env_usize("BENCH_N", 200);
-    let warmup = env_usize("BENCH_WARMUP", 20);
+    let n: usize = env_or("BENCH_N", 200);
+    let warmup: usize = env_or("BENCH_WARMUP", 20);
     // Starting the gateway blocks; do it before entering the runtime.
     let gw = Gateway::shared();
     let fx = Fixtures::shared();
@@ -145,17 +128,17 @@ fn main() {
         for (name, s) in [("gateway-client", &c), ("raw reqwest", &r)] {
             println!(
                 "  {name:<15} p50 {:7.2} ms  p95 {:7.2} ms  mean {:7.2} ms  min {:7.2} ms  max {:7.2} ms",
-                ms(s.p50),
-                ms(s.p95),
-                ms(s.mean),
-                ms(s.min),
-                ms(s.max)
+                millis(s.p50),
+                millis(s.p95),
+                millis(s.mean),
+                millis(s.min),
+                millis(s.max)
             );
         }
         println!(
             "  ratio (client / raw): p50 {:.3}  p95 {:.3}  (target p50 <= 1.05)",
-            ms(c.p50) / ms(r.p50),
-            ms(c.p95) / ms(r.p95)
+            millis(c.p50) / millis(r.p50),
+            millis(c.p95) / millis(r.p95)
         );
     });
 }

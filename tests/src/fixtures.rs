@@ -105,6 +105,23 @@ impl FixtureServer {
     /// The `utils` bridge runs `mcpgateway.translate` from the gateway's venv with the gateway's environment, since
     /// translate imports the gateway's settings and refuses to start without strong secrets.
     pub fn spawn(kind: FixtureKind, gateway: &Gateway) -> Result<FixtureServer> {
+        Self::spawn_with(kind, gateway, true)
+    }
+
+    /// Like [`FixtureServer::spawn`], but `utils` speaks streamable HTTP itself (`tests/fixtures/serve_http.py`)
+    /// instead of through `mcpgateway.translate`; the other fixtures are native anyway.
+    ///
+    /// For tests that are not about translate: it hands a call that overlaps the gateway's own traffic to the
+    /// server (its health check, another registration) that request's answer, and such a test would fail by chance.
+    pub fn spawn_native(kind: FixtureKind, gateway: &Gateway) -> Result<FixtureServer> {
+        Self::spawn_with(kind, gateway, false)
+    }
+
+    fn spawn_with(
+        kind: FixtureKind,
+        gateway: &Gateway,
+        bridge_utils: bool,
+    ) -> Result<FixtureServer> {
         let python = Python::find()?;
         let venv = prepare_fixtures_venv_with(&python)?;
         let port = free_port()?;
@@ -113,7 +130,7 @@ impl FixtureServer {
         fs::create_dir_all(&log_dir).map_err(io_err("creating directory", &log_dir))?;
         let log = log_dir.join(format!("{}-{port}.log", kind.name()));
         let (program, args, env, path) = match kind {
-            FixtureKind::Utils => {
+            FixtureKind::Utils if bridge_utils => {
                 let stdio_cmd = format!(
                     "{} {}",
                     shell_quote(&venv.python().display().to_string()),
@@ -138,6 +155,18 @@ impl FixtureServer {
                     "/mcp",
                 )
             }
+            FixtureKind::Utils => (
+                venv.python(),
+                vec![
+                    fixtures_dir().join("serve_http.py").display().to_string(),
+                    script.display().to_string(),
+                ],
+                vec![
+                    ("HOST".into(), "127.0.0.1".into()),
+                    ("PORT".into(), port.to_string()),
+                ],
+                "/mcp",
+            ),
             FixtureKind::Notes | FixtureKind::Textkit => (
                 venv.python(),
                 vec![script.display().to_string()],

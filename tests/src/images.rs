@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use mcpfleet_dockerfile_gen::{BuildPlan, Renderer, ServerSpec};
@@ -161,46 +162,92 @@ fn build_all(docker: &Docker, only: Option<&[&str]>) -> Result<FleetImages> {
     let root = harness_dir()
         .join("docker")
         .join(format!("contexts-{}", docker.run_id()));
-    let mut images = BTreeMap::new();
-    for (name, spec, sources) in SPECS {
-        if only.is_some_and(|only| !only.contains(name)) {
-            continue;
-        }
-        let spec: ServerSpec =
-            serde_json::from_str(&spec.replace("{base}", &base_ref)).map_err(|e| {
-                HarnessError::Command {
-                    what: format!("reading the spec of `{name}`"),
-                    status: "invalid".to_owned(),
-                    output: e.to_string(),
+    let wanted: Vec<&(&str, &str, &[&str])> = SPECS
+        .iter()
+        .filter(|(name, _, _)| only.is_none_or(|only| only.contains(name)))
+        .collect();
+    // Two builds at a time: one `docker build` (classic builder) keeps about one core busy, and the machines
+    // this runs on have two.
+    let next = AtomicUsize::new(0);
+    let built = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while let Some((name, spec, sources)) =
+                    wanted.get(next.fetch_add(1, Ordering::SeqCst))
+                {
+                    let image = build_from_spec_text(
+                        docker,
+                        name,
+                        spec,
+                        sources,
+                        &base_ref,
+                        &root,
+                        &fixtures,
+                        &contextforge,
+                    );
+                    built
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(image);
                 }
-            })?;
-        // The gateway installs ContextForge; a translate bridge installs it beside the server's own packages.
-        let (requirements, bridge): (&Wheelhouse, Option<&Wheelhouse>) = if *name == "contextforge"
-        {
-            (&contextforge, None)
-        } else if spec_text_uses_translate(name) {
-            (&fixtures, Some(&contextforge))
-        } else {
-            (&fixtures, None)
-        };
-        let image = build_one(
-            docker,
-            name,
-            &spec,
-            sources,
-            &root.join(name),
-            requirements,
-            bridge,
-        )?;
-        eprintln!(
-            "[harness] built {} in {:.1}s ({} MB)",
-            image.tag,
-            image.build_time.as_secs_f64(),
-            image.size / 1_000_000
-        );
-        images.insert((*name).to_owned(), image);
+            });
+        }
+    });
+    let mut images = BTreeMap::new();
+    for image in built
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        let image = image?;
+        images.insert(image.name.clone(), image);
     }
     Ok(FleetImages { base, images })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_from_spec_text(
+    docker: &Docker,
+    name: &str,
+    spec: &str,
+    sources: &[&str],
+    base_ref: &str,
+    root: &Path,
+    fixtures: &Wheelhouse,
+    contextforge: &Wheelhouse,
+) -> Result<BuiltImage> {
+    let spec: ServerSpec =
+        serde_json::from_str(&spec.replace("{base}", base_ref)).map_err(|e| {
+            HarnessError::Command {
+                what: format!("reading the spec of `{name}`"),
+                status: "invalid".to_owned(),
+                output: e.to_string(),
+            }
+        })?;
+    // The gateway installs ContextForge; a translate bridge installs it beside the server's own packages.
+    let (requirements, bridge): (&Wheelhouse, Option<&Wheelhouse>) = if name == "contextforge" {
+        (contextforge, None)
+    } else if spec_text_uses_translate(name) {
+        (fixtures, Some(contextforge))
+    } else {
+        (fixtures, None)
+    };
+    let image = build_one(
+        docker,
+        name,
+        &spec,
+        sources,
+        &root.join(name),
+        requirements,
+        bridge,
+    )?;
+    eprintln!(
+        "[harness] built {} in {:.1}s ({} MB)",
+        image.tag,
+        image.build_time.as_secs_f64(),
+        image.size / 1_000_000
+    );
+    Ok(image)
 }
 
 fn spec_text_uses_translate(name: &str) -> bool {

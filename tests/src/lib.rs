@@ -16,6 +16,8 @@
 //! State lives in `target/harness/` (or `$MCPFLEET_HARNESS_DIR`): `venvs/` is reused across runs, `runs/` keeps the
 //! logs and databases of the last few runs.
 //!
+//! - [`env_or`], [`percentile`] and [`millis`] are what the benchmarks share; [`registrations_named`] reads a
+//!   fleet's registrations back.
 //! - [`RequestCounter`] counts the HTTP requests `mcpfleet-gateway-client` sends, by method, from its tracing spans.
 //!
 //! Dependencies: `reqwest` + `serde_json` for the few HTTP calls the harness makes itself (users, logins, tokens);
@@ -40,6 +42,8 @@ mod error;
 mod fixtures;
 mod gateway;
 mod images;
+mod listing;
+mod measure;
 mod paths;
 mod process;
 mod python;
@@ -60,6 +64,8 @@ pub use gateway::{
     RawResponse, fresh_gateway_secrets, prepare_gateway_venv,
 };
 pub use images::{BuiltImage, FleetImages, fleet_images, fleet_images_named};
+pub use listing::registrations_named;
+pub use measure::{env_or, millis, percentile};
 pub use paths::{example_binary, fixtures_dir, harness_dir, record_figure, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};

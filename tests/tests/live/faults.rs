@@ -17,13 +17,15 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use mcpfleet_gateway_client::Client;
-use mcpfleet_harness::{Gateway, GatewayOptions, ScriptServer, free_port, record_figure};
+use mcpfleet_harness::{
+    Gateway, GatewayOptions, ScriptServer, free_port, record_figure, registrations_named,
+};
 use mcpfleet_registry::{
     ApplyOptions, ApplyReport, ContextForge, FailureKind, Format, Manifest, Mode, Outcome,
     Registry, VerifyOptions, slug,
 };
 
-use crate::containers::{client, failing, mint_least_privilege};
+use crate::common::{client, failing, mint_least_privilege};
 
 /// Upstream paths served: 0..50 the SIGKILL drill, 50..70 the token drill, 100..140 the races, 140..142 the
 /// survivors of the dying-upstream drill.
@@ -59,18 +61,12 @@ fn options(locks: &tempfile::TempDir) -> ApplyOptions {
 /// Every registration whose name starts with `fleet`: name → URL, failing the test on a second registration of
 /// one name (slug) or one URL.
 async fn registrations(admin: &Client, fleet: &str) -> BTreeMap<String, String> {
-    let all = admin
-        .gateways()
-        .list()
-        .limit(500)
-        .include_inactive(true)
-        .all()
-        .await
-        .unwrap();
     let mut by_slug = BTreeMap::new();
     let mut urls = BTreeSet::new();
-    let prefix = format!("{fleet}-");
-    for gateway in all.iter().filter(|g| g.name.starts_with(&prefix)) {
+    let mine = registrations_named(admin, &format!("{fleet}-"))
+        .await
+        .unwrap();
+    for gateway in &mine {
         let previous = by_slug.insert(slug(&gateway.name), gateway.url.clone());
         assert!(
             previous.is_none(),

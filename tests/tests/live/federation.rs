@@ -21,13 +21,14 @@ fn gateway_b() -> &'static Gateway {
     B.get_or_init(|| Gateway::start(GatewayOptions::default()).expect("a second gateway"))
 }
 
-/// This module's own fixture servers (a gateway takes one registration per URL).
+/// This module's own fixture servers (a gateway takes one registration per URL). `utils` speaks HTTP itself: both
+/// gateways health-check it while the test calls it, and behind translate such overlaps can swap answers.
 fn servers() -> &'static (FixtureServer, FixtureServer) {
     static SERVERS: OnceLock<(FixtureServer, FixtureServer)> = OnceLock::new();
     SERVERS.get_or_init(|| {
         let a = Gateway::shared();
         (
-            FixtureServer::spawn(FixtureKind::Utils, a).expect("utils"),
+            FixtureServer::spawn_native(FixtureKind::Utils, a).expect("utils"),
             FixtureServer::spawn(FixtureKind::Textkit, a).expect("textkit"),
         )
     })

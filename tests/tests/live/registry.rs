@@ -11,7 +11,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mcpfleet_gateway_client::{Client, RetryPolicy};
-use mcpfleet_harness::{Fixtures, Gateway, RequestCounter, free_port, with_cleanup};
+use mcpfleet_harness::{
+    Fixtures, Gateway, RequestCounter, free_port, registrations_named, with_cleanup,
+};
 use mcpfleet_registry::{
     ApplyOptions, ContextForge, Error, FailureKind, Format, Manifest, Mode, Outcome, Registry,
     VerifyOptions, preflight, preflight_hook, slug, token_create,
@@ -295,18 +297,10 @@ async fn concurrent_applies_leave_no_duplicate() {
                     4,
                     "one apply writes, the other nothing"
                 );
-                let upstreams = admin()
-                    .client()
-                    .gateways()
-                    .list()
-                    .limit(500)
-                    .include_inactive(true)
-                    .all()
+                let mine: Vec<String> = registrations_named(admin().client(), &fleet)
                     .await
-                    .unwrap();
-                let mine: Vec<String> = upstreams
+                    .unwrap()
                     .iter()
-                    .filter(|u| u.name.starts_with(&fleet))
                     .map(|u| slug(&u.name))
                     .collect();
                 let distinct: BTreeSet<&String> = mine.iter().collect();

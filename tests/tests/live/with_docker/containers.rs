@@ -12,17 +12,17 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec, Renderer};
-use mcpfleet_gateway_client::{Client, RetryPolicy};
 use mcpfleet_harness::{
     BuiltImage, Docker, FleetImages, Gateway, docker_required, fleet_images, free_port,
     fresh_gateway_secrets, pip_wheel, with_cleanup,
 };
 use mcpfleet_registry::{
-    ApplyOptions, ContextForge, Format, Manifest, Mode, Registry, VerifyOptions, preflight,
-    preflight_hook, token_create,
+    ApplyOptions, ContextForge, Format, Manifest, Mode, Registry, VerifyOptions, preflight_hook,
 };
 use mcpfleet_scope_audit::BearerToken;
 use serde_json::Value;
+
+use crate::common::{client, failing, mint_least_privilege};
 
 /// The gateway's secrets: never in a server container's environment.
 const GATEWAY_SECRETS: [&str; 5] = [
@@ -299,16 +299,6 @@ async fn the_healthcheck_sees_a_loopback_only_bind() {
     .await;
 }
 
-pub(crate) fn client(url: &str, token: &str) -> Client {
-    Client::builder()
-        .base_url(url)
-        .bearer_token(token)
-        .retry(RetryPolicy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
 /// The manifest of the containerized fleet: `urls` maps a server to the URL the gateway reaches it at.
 pub(crate) fn fleet_manifest(
     fleet: &str,
@@ -349,36 +339,6 @@ pub(crate) fn fleet_manifest(
     Manifest::from_str_with_env(&text, Format::Yaml, "containers.yaml", |_| None).unwrap()
 }
 
-/// Mints, with `admin_token`, the least-privilege token for applying and verifying `manifest`; returns its id and
-/// the token.
-pub(crate) async fn mint_least_privilege(
-    manifest: &Manifest,
-    gateway_url: &str,
-    admin_token: &str,
-) -> (String, String) {
-    let admin = client(gateway_url, admin_token);
-    let planner = Registry::new(manifest.clone(), ContextForge::new(admin.clone())).unwrap();
-    let mut calls = planner.plan(Mode::Apply).await.unwrap().calls();
-    calls.extend(planner.verify_calls(&VerifyOptions::default()));
-    let recipe = preflight(&calls, &BearerToken::new(admin_token))
-        .unwrap()
-        .least_privilege;
-    let body = recipe
-        .token
-        .unwrap()
-        // Unique: a fleet may need a second token (the first revoked), and token names are unique per user.
-        .name(format!("{}-registrar-{}", manifest.fleet, unique_suffix()))
-        .expires_in_days(1);
-    let minted = admin.tokens().create(&token_create(&body)).await.unwrap();
-    (minted.token.id.clone(), minted.expose_token().to_owned())
-}
-
-fn unique_suffix() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |t| t.subsec_nanos())
-}
-
 /// Mints the least-privilege token for applying and verifying `manifest` (with `admin`), and returns a registry
 /// that uses it, guarded by the preflight.
 pub(crate) async fn least_privilege_registry(
@@ -406,15 +366,6 @@ pub(crate) async fn verify(registry: &Registry<ContextForge>) -> mcpfleet_regist
         .verify(&VerifyOptions::default().deadline(Duration::from_secs(20)))
         .await
         .unwrap()
-}
-
-pub(crate) fn failing(report: &mcpfleet_registry::VerifyReport) -> Vec<String> {
-    report
-        .servers
-        .iter()
-        .filter(|s| !s.passed)
-        .map(|s| s.name.clone())
-        .collect()
 }
 
 /// A fleet plan of the already-built `fleet_images` with the containerized ContextForge as its gateway on `port`

@@ -14,10 +14,11 @@ use mcpfleet_harness::{Docker, free_port, fresh_gateway_secrets, with_cleanup};
 use mcpfleet_registry::{Mode, slug};
 use serde_json::json;
 
-use crate::containers::{
-    blocking, client, containerized_admin_token, docker_and_images, failing, fleet_manifest,
-    fleet_with_gateway, least_privilege_registry, serial, verify,
+use super::containers::{
+    blocking, containerized_admin_token, docker_and_images, fleet_manifest, fleet_with_gateway,
+    least_privilege_registry, serial, verify,
 };
+use crate::common::{client, failing};
 
 /// Leaves the swarm (and removes the stack and its volumes) on drop, when this test created the swarm.
 struct SwarmGuard {

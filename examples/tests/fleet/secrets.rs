@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use mcpfleet_harness::{Fixtures, Gateway};
 
-mod common;
+use crate::common;
 
 const TOKEN_ENV: &str = "SECRETS_TEST_TOKEN";
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use mcpfleet_examples::workspace_root;
 
-mod common;
+use crate::common;
 
 fn listening(port: u16) -> bool {
     TcpStream::connect_timeout(

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use mcpfleet_harness::{FixtureKind, FixtureServer, Fixtures, Gateway, GatewayOptions};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 const TOKEN_ENV: &str = "VERBS_TEST_TOKEN";
 
