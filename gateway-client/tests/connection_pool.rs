@@ -12,8 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use mcpfleet_gateway_client::{Client, Error, RetryPolicy};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
+
+mod common;
+use common::read_request_head;
 
 const SERVER_KEEP_ALIVE: Duration = Duration::from_millis(400);
 const HEALTH: &str = r#"{"status":"healthy"}"#;
@@ -36,15 +39,7 @@ async fn keep_alive_server() -> (String, Arc<AtomicUsize>) {
 
 async fn serve(mut stream: TcpStream) {
     let mut idle_since = Instant::now();
-    loop {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                return;
-            }
-            head.push(byte[0]);
-        }
+    while read_request_head(&mut stream).await.is_some() {
         if idle_since.elapsed() >= SERVER_KEEP_ALIVE {
             // The server's keep-alive ran out while this request was on its way: the connection closes under it.
             return;

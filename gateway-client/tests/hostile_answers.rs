@@ -13,10 +13,13 @@ use std::time::{Duration, Instant};
 
 use mcpfleet_gateway_client::{Client, DEFAULT_MAX_RESPONSE_BYTES, Error, RetryPolicy};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+mod common;
+use common::read_request_head;
 
 const LIMIT: usize = 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -61,13 +64,8 @@ async fn raw_server(behaviour: Behaviour) -> (String, Arc<AtomicU64>) {
 }
 
 async fn serve(mut stream: TcpStream, behaviour: Behaviour, written: Arc<AtomicU64>) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-            return;
-        }
-        head.push(byte[0]);
+    if read_request_head(&mut stream).await.is_none() {
+        return;
     }
     let chunk = vec![b'['; 64 * 1024];
     match behaviour {

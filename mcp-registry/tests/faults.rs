@@ -114,17 +114,16 @@ async fn posts(server: &MockServer) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn a_500_that_registered_anyway_is_found_not_sent_again() {
+/// Every `POST /v1/gateways` answers `answer`, although the registration is there when the engine looks (the
+/// plan's listing is empty, later ones show it): the step must be done, with the registration's id, a note
+/// containing each of `noted`, and no second create.
+async fn answered_but_registered(answer: ResponseTemplate, noted: &[&str]) {
     let server = MockServer::start().await;
     quiet_listings(&server).await;
-    // The plan's listing is empty; the look after the 500 finds the registration.
     gateways_listing(&server, 1).await;
     Mock::given(method("POST"))
         .and(path("/v1/gateways"))
-        .respond_with(
-            ResponseTemplate::new(500).set_body_json(json!({"message": "database is locked"})),
-        )
+        .respond_with(answer)
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
@@ -136,11 +135,20 @@ async fn a_500_that_registered_anyway_is_found_not_sent_again() {
     assert_eq!(step.outcome, Outcome::Done, "{}", report.to_table());
     assert_eq!(step.id.as_deref(), Some("0123456789abcdef0123456789abcdef"));
     assert!(
-        step.notes[0].contains("HTTP 500") && step.notes[0].contains("found by looking"),
-        "{:?}",
+        noted.iter().all(|n| step.notes[0].contains(n)),
+        "{noted:?} in {:?}",
         step.notes
     );
     assert_eq!(posts(&server).await, 1, "no second create");
+}
+
+#[tokio::test]
+async fn a_500_that_registered_anyway_is_found_not_sent_again() {
+    answered_but_registered(
+        ResponseTemplate::new(500).set_body_json(json!({"message": "database is locked"})),
+        &["HTTP 500", "found by looking"],
+    )
+    .await;
 }
 
 /// What the real gateway answered the slower of two applies racing without a shared lock (the live fault drill):
@@ -148,32 +156,12 @@ async fn a_500_that_registered_anyway_is_found_not_sent_again() {
 /// fleet's own, so it is adopted, not reported as a failure and not sent again.
 #[tokio::test]
 async fn a_409_because_a_concurrent_apply_registered_it_is_adopted() {
-    let server = MockServer::start().await;
-    quiet_listings(&server).await;
-    gateways_listing(&server, 1).await;
-    Mock::given(method("POST"))
-        .and(path("/v1/gateways"))
-        .respond_with(
-            ResponseTemplate::new(409).set_body_json(
-                json!({"detail": "Gateway tool name conflicts with an existing tool"}),
-            ),
-        )
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
-        .await
-        .unwrap();
-    let step = &report.steps[0];
-    assert_eq!(step.outcome, Outcome::Done, "{}", report.to_table());
-    assert_eq!(step.id.as_deref(), Some("0123456789abcdef0123456789abcdef"));
-    assert!(
-        step.notes[0].contains("HTTP 409") && step.notes[0].contains("a concurrent apply"),
-        "{:?}",
-        step.notes
-    );
-    assert_eq!(posts(&server).await, 1, "no second create");
+    answered_but_registered(
+        ResponseTemplate::new(409)
+            .set_body_json(json!({"detail": "Gateway tool name conflicts with an existing tool"})),
+        &["HTTP 409", "a concurrent apply"],
+    )
+    .await;
 }
 
 /// A 409 for a registration that is not the fleet's own stays a failure, sent once.
