@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use mcpfleet_gateway_client::{Client, RetryPolicy};
 use mcpfleet_registry::{
-    ApplyOptions, ContextForge, Error, FailureKind, Format, Manifest, Mode, Outcome, Registry,
+    ApplyOptions, ApplyReport, ContextForge, Error, FailureKind, Format, Manifest, Mode, Outcome,
+    Registry,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -30,6 +31,15 @@ fn registry(server: &MockServer, timeout: Duration) -> Registry<ContextForge> {
         .build()
         .unwrap();
     Registry::new(manifest(&server.uri()), ContextForge::new(client)).unwrap()
+}
+
+/// One apply of the one-server manifest against `server` (answers slower than `timeout` time out), with a lock
+/// directory of its own.
+async fn apply_once(server: &MockServer, timeout: Duration) -> Result<ApplyReport, Error> {
+    let dir = tempfile::tempdir().unwrap();
+    registry(server, timeout)
+        .apply(Mode::Apply, &options(&dir))
+        .await
 }
 
 fn options(dir: &tempfile::TempDir) -> ApplyOptions {
@@ -126,11 +136,7 @@ async fn answered_but_registered(answer: ResponseTemplate, noted: &[&str]) {
         .respond_with(answer)
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
-        .await
-        .unwrap();
+    let report = apply_once(&server, Duration::from_secs(5)).await.unwrap();
     let step = &report.steps[0];
     assert_eq!(step.outcome, Outcome::Done, "{}", report.to_table());
     assert_eq!(step.id.as_deref(), Some("0123456789abcdef0123456789abcdef"));
@@ -180,11 +186,7 @@ async fn a_409_for_someone_elses_registration_stays_a_conflict() {
         )
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
-        .await
-        .unwrap();
+    let report = apply_once(&server, Duration::from_secs(5)).await.unwrap();
     assert!(
         matches!(
             report.steps[0].outcome,
@@ -210,11 +212,7 @@ async fn a_503_that_did_nothing_is_retried_once_looked_for() {
         ResponseTemplate::new(503).set_body_string("<html>upstream overloaded</html>"),
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
-        .await
-        .unwrap();
+    let report = apply_once(&server, Duration::from_secs(5)).await.unwrap();
     let step = &report.steps[0];
     assert_eq!(step.outcome, Outcome::Done, "{}", report.to_table());
     assert_eq!(step.attempts, 2);
@@ -238,11 +236,7 @@ async fn a_429_is_waited_out() {
             .set_body_json(json!({"detail": "slow down"})),
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
-        .await
-        .unwrap();
+    let report = apply_once(&server, Duration::from_secs(5)).await.unwrap();
     assert_eq!(
         report.steps[0].outcome,
         Outcome::Done,
@@ -270,9 +264,7 @@ async fn a_timeout_is_ambiguous_and_the_registration_it_made_is_found() {
         )
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_millis(300))
-        .apply(Mode::Apply, &options(&dir))
+    let report = apply_once(&server, Duration::from_millis(300))
         .await
         .unwrap();
     let step = &report.steps[0];
@@ -291,11 +283,7 @@ async fn a_broken_answer_to_a_create_is_treated_as_maybe_applied() {
         .respond_with(ResponseTemplate::new(200).set_body_string("{\"id\": 42"))
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
-        .await
-        .unwrap();
+    let report = apply_once(&server, Duration::from_secs(5)).await.unwrap();
     assert_eq!(
         report.steps[0].outcome,
         Outcome::Done,
@@ -324,11 +312,7 @@ async fn a_gateway_that_keeps_failing_gives_a_typed_failure_and_the_next_apply_c
         .with_priority(1)
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
-        .await
-        .unwrap();
+    let report = apply_once(&server, Duration::from_secs(5)).await.unwrap();
     match &report.steps[0].outcome {
         Outcome::Failed {
             kind,
@@ -362,6 +346,7 @@ async fn a_gateway_that_keeps_failing_gives_a_typed_failure_and_the_next_apply_c
         .with_priority(3)
         .mount(&server)
         .await;
+    let dir = tempfile::tempdir().unwrap();
     let registry = registry(&server, Duration::from_secs(5));
     registry
         .apply(Mode::Apply, &options(&dir))
@@ -381,9 +366,7 @@ async fn an_expired_token_is_a_clear_unauthorized_before_any_write() {
         )
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let err = registry(&server, Duration::from_secs(5))
-        .apply(Mode::Apply, &options(&dir))
+    let err = apply_once(&server, Duration::from_secs(5))
         .await
         .unwrap_err();
     let failure = err.gateway_failure().unwrap();
