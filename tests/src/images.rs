@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use mcpfleet_dockerfile_gen::{BuildPlan, Renderer, ServerSpec};
+use mcpfleet_dockerfile_gen::{Bridge, BuildPlan, Renderer, ServerSpec, ServerTransport};
 
 use crate::docker::{
     BaseImage, Docker, Wheelhouse, base_image, contextforge_wheels, fixture_wheels, link_wheels,
@@ -227,7 +227,12 @@ fn build_from_spec_text(
     // The gateway installs ContextForge; a translate bridge installs it beside the server's own packages.
     let (requirements, bridge): (&Wheelhouse, Option<&Wheelhouse>) = if name == "contextforge" {
         (contextforge, None)
-    } else if spec_text_uses_translate(name) {
+    } else if matches!(
+        spec.transport,
+        ServerTransport::Stdio {
+            bridge: Bridge::ContextforgeTranslate { .. }
+        }
+    ) {
         (fixtures, Some(contextforge))
     } else {
         (fixtures, None)
@@ -248,12 +253,6 @@ fn build_from_spec_text(
         image.size / 1_000_000
     );
     Ok(image)
-}
-
-fn spec_text_uses_translate(name: &str) -> bool {
-    SPECS
-        .iter()
-        .any(|(n, spec, _)| *n == name && spec.contains("contextforge_translate"))
 }
 
 fn build_one(

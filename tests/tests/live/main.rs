@@ -1,7 +1,7 @@
 //! Live tests against a real ContextForge gateway and real Python MCP fixture servers.
 //!
-//! Everything that needs the gateway lives in this one test binary, so that one gateway process (started by
-//! [`mcpfleet_harness::Gateway::shared`]) serves the whole run.
+//! Every library test that needs the gateway lives in this one test binary, so that one gateway process (started
+//! by [`mcpfleet_harness::Gateway::shared`]) serves the whole run; the example's tests have a binary of their own.
 //!
 //! libtest runs tests in name order, two at a time on two cores. The tests that need the fixture fleet's Docker
 //! images live under `with_docker`, which sorts last, and the first test in name order starts building those images

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mcpfleet_gateway_client::{Client, RetryPolicy};
+use mcpfleet_gateway_client::Client;
 use mcpfleet_harness::{
     Fixtures, Gateway, RequestCounter, free_port, registrations_named, with_cleanup,
 };
@@ -99,12 +99,7 @@ fn manifest(text: &str) -> Manifest {
 }
 
 fn client(token: &str) -> Client {
-    Client::builder()
-        .base_url(Gateway::shared().url())
-        .bearer_token(token)
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    crate::common::client(Gateway::shared().url(), token)
 }
 
 fn admin() -> ContextForge {
