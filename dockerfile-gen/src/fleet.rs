@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::layout::{GATEWAY_SECRETS, GATEWAY_SERVICE, TMPFS_DIR, gateway_volume, volume_name};
 use crate::plan::{BuildPlan, HealthcheckStep, python_probe};
-use crate::spec::{Bridge, FleetSpec, GatewayService, Resources, ServerSpec, ServerTransport};
+use crate::spec::{BackendService, FleetSpec, GatewayService, Probe, Resources};
 use crate::validate;
 
 /// `security_opt` of every service: no process may gain privileges (setuid
@@ -17,6 +17,13 @@ const NO_NEW_PRIVILEGES: &str = "no-new-privileges:true";
 const DROP_ALL_CAPABILITIES: &str = "ALL";
 /// Timeout of the gateway's health probe: its `/health` reads the database.
 const GATEWAY_PROBE_TIMEOUT_SECS: u32 = 5;
+/// Default limits of a server: measured below 100 MB resident for each
+/// server style and for mcp-proxy with its child (BENCHMARKS.md).
+const SERVER_CPUS: f64 = 0.5;
+const SERVER_MEMORY: &str = "256M";
+/// Default limits of a backend, whose image the generator does not know.
+const BACKEND_CPUS: f64 = 1.0;
+const BACKEND_MEMORY: &str = "512M";
 
 /// Plans for every server plus the compose project that runs them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +41,7 @@ pub struct FleetPlan {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ComposePlan {
-    /// Services in order (servers first, then the gateway).
+    /// Services in order: servers, backends, then the gateway.
     pub services: Vec<ComposeService>,
     /// Networks; the first is the private fleet network.
     pub networks: Vec<ComposeNetwork>,
@@ -48,12 +55,15 @@ pub struct ComposePlan {
 pub struct ComposeService {
     /// Service name = DNS name on the fleet network.
     pub name: String,
+    /// What the service is to the fleet.
+    pub role: ServiceRole,
     /// The container's hostname (`hostname:`), always the service name:
     /// the name the server sees as its own and the health probe resolves,
     /// the same one the gateway uses.
     pub hostname: String,
     /// The URL a gateway on the fleet network registers this server with:
-    /// `http://<service name>:<port><path>`; `None` for the gateway service.
+    /// `http://<service name>:<port><path>`; `None` for the gateway and
+    /// backends.
     ///
     /// Register exactly this URL. The service name is the only name the
     /// FastMCP launcher admits in the `Host` header (DNS-rebinding
@@ -66,6 +76,9 @@ pub struct ComposeService {
     /// Build context directory, relative to the compose file; `None` for
     /// prebuilt images.
     pub build_context: Option<String>,
+    /// Program and arguments replacing the image's command (a backend's
+    /// `command`); empty keeps the image's.
+    pub command: Vec<String>,
     /// `uid:gid`, or `None` for the image's own user.
     pub user: Option<String>,
     /// Whether an init process runs as PID 1 (`init: true`), reaping
@@ -94,16 +107,53 @@ pub struct ComposeService {
     pub expose: Vec<u16>,
     /// Published `address:host_port:container_port` bindings.
     pub ports: Vec<String>,
-    /// Services that must be healthy first.
-    pub depends_on: Vec<String>,
-    /// Health probe.
-    pub healthcheck: HealthcheckStep,
+    /// Services that must be up first, and how far.
+    pub depends_on: Vec<DependsOn>,
+    /// Health probe; `None` for a backend without one (the image's own
+    /// `HEALTHCHECK`, if any, then applies).
+    pub healthcheck: Option<HealthcheckStep>,
     /// CPU limit, compose syntax.
     pub cpus: String,
     /// Memory limit, compose syntax.
     pub memory: String,
     /// Restart policy.
     pub restart: String,
+}
+
+/// What a compose service is to the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ServiceRole {
+    /// An MCP server built by the generator and registered with a gateway.
+    Server,
+    /// A [`BackendService`]: reached by servers, never registered.
+    Backend,
+    /// The ContextForge gateway.
+    Gateway,
+}
+
+/// One entry of a service's `depends_on`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DependsOn {
+    /// The service waited for.
+    pub service: String,
+    /// How far it must be.
+    pub condition: StartCondition,
+}
+
+/// How far a dependency must be before a service starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum StartCondition {
+    /// Its healthcheck passed (`service_healthy`).
+    #[serde(rename = "service_healthy")]
+    Healthy,
+    /// Its container started (`service_started`): for a service without a
+    /// healthcheck.
+    #[serde(rename = "service_started")]
+    Started,
 }
 
 /// A compose environment entry.
@@ -153,7 +203,9 @@ impl FleetPlan {
             name: private.clone(),
             internal: true,
         }];
-        let needs_egress = spec.servers.iter().any(|s| s.egress) || spec.gateway.is_some();
+        let needs_egress = spec.servers.iter().any(|s| s.egress)
+            || spec.backends.iter().any(|b| b.egress)
+            || spec.gateway.is_some();
         if needs_egress {
             networks.push(ComposeNetwork {
                 name: egress.clone(),
@@ -171,6 +223,7 @@ impl FleetPlan {
             volumes.extend(mounts.iter().map(|mount| mount.volume.clone()));
             services.push(ComposeService {
                 name: server.name.clone(),
+                role: ServiceRole::Server,
                 hostname: server.name.clone(),
                 registration_url: Some(plan.endpoint.url(&server.name)),
                 image: format!(
@@ -184,6 +237,7 @@ impl FleetPlan {
                 } else {
                     format!("./{}/{}", spec.context_root, server.name)
                 }),
+                command: Vec::new(),
                 user: Some(plan.user.clone()),
                 init: true,
                 read_only: true,
@@ -200,12 +254,24 @@ impl FleetPlan {
                 egress: server.egress,
                 expose: vec![plan.endpoint.port],
                 ports: Vec::new(),
-                depends_on: Vec::new(),
-                healthcheck: plan.healthcheck.clone(),
-                cpus: cpus(&server.resources, 0.5),
-                memory: memory(&server.resources, default_memory(server)),
+                depends_on: server
+                    .depends_on
+                    .iter()
+                    .map(|name| DependsOn {
+                        service: name.clone(),
+                        condition: start_condition(spec, name),
+                    })
+                    .collect(),
+                healthcheck: Some(plan.healthcheck.clone()),
+                cpus: cpus(&server.resources, SERVER_CPUS),
+                memory: memory(&server.resources, SERVER_MEMORY),
                 restart: spec.restart.as_str().to_owned(),
             });
+        }
+        for backend in &spec.backends {
+            let service = backend_service(spec, backend, &private, &egress);
+            volumes.extend(service.volumes.iter().map(|mount| mount.volume.clone()));
+            services.push(service);
         }
         if let Some(gateway) = &spec.gateway {
             let service = gateway_service(spec, gateway, &private, &egress);
@@ -256,13 +322,76 @@ pub(crate) fn check_replicas(
     Ok(())
 }
 
-fn default_memory(server: &ServerSpec) -> &'static str {
-    match &server.transport {
-        // Measured: bridge 169 MB RSS plus its stdio child.
-        ServerTransport::Stdio {
-            bridge: Bridge::ContextforgeTranslate { .. },
-        } => "512M",
-        _ => "256M",
+/// How far `name` must be before a server that depends on it starts: healthy
+/// when it has a healthcheck (every server does), started otherwise.
+fn start_condition(spec: &FleetSpec, name: &str) -> StartCondition {
+    match spec.backends.iter().find(|b| b.name == name) {
+        Some(backend) if backend.healthcheck.is_none() => StartCondition::Started,
+        _ => StartCondition::Healthy,
+    }
+}
+
+/// A backend: an existing image on the private network, hardened like the
+/// servers, never registered.
+fn backend_service(
+    spec: &FleetSpec,
+    backend: &BackendService,
+    private: &str,
+    egress: &str,
+) -> ComposeService {
+    let mut networks = vec![private.to_owned()];
+    if backend.egress {
+        networks.push(egress.to_owned());
+    }
+    ComposeService {
+        name: backend.name.clone(),
+        role: ServiceRole::Backend,
+        hostname: backend.name.clone(),
+        registration_url: None,
+        image: backend.image.to_string(),
+        build_context: None,
+        command: backend.command.clone(),
+        user: backend
+            .user
+            .as_ref()
+            .map(|user| format!("{}:{}", user.uid, user.gid)),
+        init: true,
+        read_only: backend.read_only,
+        security_opt: hardening_security_opt(),
+        cap_drop: hardening_cap_drop(),
+        tmpfs: vec![TMPFS_DIR.to_owned()],
+        environment: backend
+            .env
+            .iter()
+            .map(|var| match &var.default {
+                Some(value) if !var.secret => ComposeEnv {
+                    name: var.name.clone(),
+                    value: value.clone(),
+                    secret: false,
+                },
+                _ => required_env(&var.name, var.secret),
+            })
+            .collect(),
+        volumes: volume_mounts(&backend.name, &backend.writable_paths),
+        networks,
+        egress: backend.egress,
+        expose: vec![backend.port],
+        ports: Vec::new(),
+        depends_on: Vec::new(),
+        healthcheck: backend.healthcheck.as_ref().map(|check| HealthcheckStep {
+            test: match &check.probe {
+                Probe::Command { argv } => argv.clone(),
+                // Refused by validation.
+                _ => Vec::new(),
+            },
+            interval: format!("{}s", check.interval_secs),
+            timeout: format!("{}s", check.timeout_secs),
+            start_period: format!("{}s", check.start_period_secs),
+            retries: check.retries,
+        }),
+        cpus: cpus(&backend.resources, BACKEND_CPUS),
+        memory: memory(&backend.resources, BACKEND_MEMORY),
+        restart: spec.restart.as_str().to_owned(),
     }
 }
 
@@ -336,10 +465,12 @@ fn gateway_service(
     }
     ComposeService {
         name: GATEWAY_SERVICE.to_owned(),
+        role: ServiceRole::Gateway,
         hostname: GATEWAY_SERVICE.to_owned(),
         registration_url: None,
         image: gateway.image.to_string(),
         build_context: None,
+        command: Vec::new(),
         user: gateway
             .user
             .as_ref()
@@ -370,11 +501,18 @@ fn gateway_service(
                 format!("{address}:{port}:{port}")
             })
             .collect(),
-        depends_on: spec.servers.iter().map(|s| s.name.clone()).collect(),
+        depends_on: spec
+            .servers
+            .iter()
+            .map(|s| DependsOn {
+                service: s.name.clone(),
+                condition: StartCondition::Healthy,
+            })
+            .collect(),
         // The same probe as the servers': the container's own address, so a
         // gateway bound to loopback only (the `mcpgateway` default without
         // MCG_HOST) is unhealthy.
-        healthcheck: HealthcheckStep {
+        healthcheck: Some(HealthcheckStep {
             test: python_probe(
                 "python3".to_owned(),
                 gateway.port,
@@ -385,7 +523,7 @@ fn gateway_service(
             timeout: format!("{GATEWAY_PROBE_TIMEOUT_SECS}s"),
             start_period: "60s".to_owned(),
             retries: 5,
-        },
+        }),
         cpus: cpus(&gateway.resources, 1.0),
         memory: memory(&gateway.resources, "1G"),
         restart: spec.restart.as_str().to_owned(),
@@ -396,7 +534,7 @@ fn gateway_service(
 mod tests {
     use super::*;
     use crate::layout::{GATEWAY_SETTINGS, is_gateway_owned_env};
-    use crate::spec::{Entrypoint, EnvVar, ImageRef, Runtime};
+    use crate::spec::{Bridge, Entrypoint, EnvVar, ImageRef, Runtime, ServerSpec, ServerTransport};
     use crate::validate::SERVER_PASSES;
 
     fn fleet(servers: usize) -> FleetSpec {
@@ -449,7 +587,7 @@ mod tests {
         assert!(generated.iter().all(|name| is_gateway_owned_env(name)));
     }
 
-    /// The fleet of the integration tests, with a translate-bridged server
+    /// The fleet of the integration tests, with an mcp-proxy-bridged server
     /// whose hashed requirements need a lock, and the gateway.
     fn bridged_fleet() -> FleetSpec {
         let mut spec = fleet(1);
@@ -467,10 +605,8 @@ mod tests {
             server.env.push(EnvVar::secret("UPSTREAM_TOKEN"));
             server
         };
-        spec.servers.push(bridged(
-            "shout",
-            Bridge::contextforge_translate_locked("bridge.lock"),
-        ));
+        spec.servers
+            .push(bridged("shout", Bridge::mcp_proxy_locked("bridge.lock")));
         spec.servers
             .push(bridged("utils", Bridge::fastmcp_launcher()));
         spec

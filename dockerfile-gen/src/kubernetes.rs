@@ -41,7 +41,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fleet::{ComposeService, FleetPlan, check_replicas};
+use crate::fleet::{ComposeService, FleetPlan, ServiceRole, check_replicas};
 use crate::layout::TMPFS_DIR;
 use crate::render::{GeneratedFiles, Renderer};
 use crate::spec::{ImageRef, RunAs};
@@ -510,11 +510,25 @@ impl FleetPlan {
     pub fn kubernetes(&self, spec: &KubernetesSpec) -> Result<KubernetesPlan> {
         dns_label("kubernetes.namespace", &spec.namespace)?;
         dns_label("kubernetes.release", &spec.release)?;
+        if let Some(backend) = self
+            .compose
+            .services
+            .iter()
+            .find(|s| s.role == ServiceRole::Backend)
+        {
+            return Err(Error::invalid(
+                "backends",
+                format!(
+                    "lists `{}`: backends are not planned for Kubernetes; run them from their own charts (Chroma and Ollama publish Helm charts) and give the servers their addresses in `env`",
+                    backend.name
+                ),
+            ));
+        }
         let servers: Vec<&ComposeService> = self
             .compose
             .services
             .iter()
-            .filter(|s| s.registration_url.is_some())
+            .filter(|s| s.role == ServiceRole::Server)
             .collect();
         check_replicas("kubernetes.replicas", &spec.replicas, &servers)?;
         let mut out = Vec::new();
@@ -700,7 +714,12 @@ fn server_objects(
         })
         .collect::<Vec<_>>();
 
-    let check = &service.healthcheck;
+    let Some(check) = &service.healthcheck else {
+        return Err(Error::invalid(
+            field("healthcheck"),
+            "is missing: a server's pod needs a probe",
+        ));
+    };
     let interval = seconds(&field("healthcheck.interval"), &check.interval)?;
     let timeout = seconds(&field("healthcheck.timeout"), &check.timeout)?;
     let start = seconds(&field("healthcheck.start_period"), &check.start_period)?;

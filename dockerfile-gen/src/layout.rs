@@ -11,29 +11,31 @@
 
 /// Where the server's virtual environment lives in both stages.
 pub const VENV_DIR: &str = "/opt/venv";
-/// Where the virtual environment of the `mcpgateway.translate` bridge lives
-/// in both stages: its own, so the bridge's dependencies (ContextForge pins
-/// `mcp>=2`) can never replace the server's (a FastMCP 1.x script pins
-/// `mcp==1.*`).
+/// Where the virtual environment of the `mcp-proxy` bridge lives in both
+/// stages: its own, so the bridge's dependencies (it pins its own `mcp`)
+/// can never replace the server's.
 pub const BRIDGE_VENV_DIR: &str = "/opt/bridge";
 /// Where sources are copied in the final image.
 pub const APP_DIR: &str = "/app";
 /// Where dependency manifests are copied in the builder stage.
 pub(crate) const BUILD_DIR: &str = "/build";
-/// Where the translate bridge's lock is copied in the builder stage: a
-/// directory of its own, so no manifest path of the server can land on it.
+/// Where the bridge's lock is copied in the builder stage: a directory of
+/// its own, so no manifest path of the server can land on it.
 pub(crate) const BRIDGE_BUILD_DIR: &str = "/build-bridge";
 /// Where an offline vendor directory is copied in the builder stage (which
 /// never runs as a container, so it is not reserved).
 pub(crate) const VENDOR_DIR: &str = "/tmp/vendor";
-/// Prefix of a pinned Node bridge installation.
-pub(crate) const NODE_BRIDGE_DIR: &str = "/opt/mcp-bridge";
-/// Directory of the generator's own files in the image (the launchers).
+/// Directory of the generator's own files in the image (the launcher and
+/// the health probe).
 pub(crate) const LAUNCHER_DIR: &str = "/opt/mcpfleet";
 /// File name of the FastMCP launcher in the build context.
 pub const LAUNCHER_FILE: &str = "mcpfleet_launcher.py";
-/// File name of the `mcpgateway.translate` launcher in the build context.
-pub const TRANSLATE_LAUNCHER_FILE: &str = "mcpfleet_translate.py";
+/// File name of the MCP health probe in the build context of an image that
+/// has a Python (see [`crate::Probe::Mcp`]).
+pub const PROBE_FILE: &str = "mcpfleet_probe.py";
+/// File name of the MCP health probe in the build context of a Node image
+/// without a Python.
+pub const NODE_PROBE_FILE: &str = "mcpfleet_probe.js";
 /// The tmpfs every compose service gets; writable already, so a spec may
 /// not ask for it as a writable path.
 pub(crate) const TMPFS_DIR: &str = "/tmp";
@@ -43,7 +45,6 @@ pub(crate) const TMPFS_DIR: &str = "/tmp";
 pub(crate) const RESERVED_DIRS: &[&str] = &[
     VENV_DIR,
     BRIDGE_VENV_DIR,
-    NODE_BRIDGE_DIR,
     LAUNCHER_DIR,
     BUILD_DIR,
     BRIDGE_BUILD_DIR,
@@ -54,10 +55,26 @@ pub(crate) fn launcher_in_image() -> String {
     format!("{LAUNCHER_DIR}/launcher.py")
 }
 
-/// Where the `mcpgateway.translate` launcher is installed in the image.
-pub(crate) fn translate_launcher_in_image() -> String {
-    format!("{LAUNCHER_DIR}/translate_launcher.py")
+/// Where the health probe is installed in the image (`probe.py` or
+/// `probe.js`, named after the build context's file).
+pub(crate) fn probe_in_image(file: &str) -> String {
+    let extension = file.rsplit('.').next().unwrap_or("py");
+    format!("{LAUNCHER_DIR}/probe.{extension}")
 }
+
+// ---- build arguments --------------------------------------------------------------
+
+/// The build argument every stage's `FROM` reads: its default is the spec's
+/// base image, and `docker build --build-arg BASE_IMAGE=…` replaces it (a
+/// mirror, a locally made base) without editing the Dockerfile.
+pub const BASE_IMAGE_ARG: &str = "BASE_IMAGE";
+/// Build arguments an online Python build passes to pip (which reads them
+/// from the environment): a package index other than PyPI, such as a
+/// mirror or a local index serving a wheelhouse over plain HTTP.
+pub const PIP_INDEX_ARGS: [&str; 2] = ["PIP_INDEX_URL", "PIP_TRUSTED_HOST"];
+/// Build arguments an online npm install passes to npm: a registry other
+/// than npmjs.org.
+pub const NPM_REGISTRY_ARGS: [&str; 1] = ["NPM_CONFIG_REGISTRY"];
 
 // ---- environment --------------------------------------------------------------
 
@@ -75,26 +92,6 @@ pub(crate) const RESERVED_ENV: &[&str] = &[
     "PIP_DISABLE_PIP_VERSION_CHECK",
     "NODE_ENV",
 ];
-
-/// Variables the translate launcher sets itself, unless the deployer did,
-/// before it imports `mcpgateway.translate` (whose config module checks the
-/// two secrets' strength and, with e-mail auth on, the passwords'), and
-/// removes again before the stdio child is spawned: throwaway secrets and
-/// `EMAIL_AUTH_ENABLED=false`. Nothing requires them from the deployer. The
-/// template sets exactly these (a unit test in `plan` checks it).
-pub(crate) const TRANSLATE_THROWAWAY_ENV: &[&str] = &[
-    "JWT_SECRET_KEY",
-    "AUTH_ENCRYPTION_SECRET",
-    "EMAIL_AUTH_ENABLED",
-];
-
-/// Whether a translate-bridged spec may not define `name`: the launcher
-/// sets it, or it is one of the gateway's secrets. Either way a value from
-/// the deployer's environment would be the gateway's own, handed to the
-/// bridged server.
-pub(crate) fn is_translate_owned_env(name: &str) -> bool {
-    TRANSLATE_THROWAWAY_ENV.contains(&name) || GATEWAY_SECRETS.contains(&name)
-}
 
 // ---- the gateway service ------------------------------------------------------
 
@@ -170,10 +167,8 @@ mod tests {
     fn the_launchers_and_venvs_live_in_reserved_directories() {
         assert!(RESERVED_DIRS.contains(&LAUNCHER_DIR));
         assert_eq!(launcher_in_image(), "/opt/mcpfleet/launcher.py");
-        assert_eq!(
-            translate_launcher_in_image(),
-            "/opt/mcpfleet/translate_launcher.py"
-        );
+        assert_eq!(probe_in_image(PROBE_FILE), "/opt/mcpfleet/probe.py");
+        assert_eq!(probe_in_image(NODE_PROBE_FILE), "/opt/mcpfleet/probe.js");
         for dir in [VENV_DIR, BRIDGE_VENV_DIR, BRIDGE_BUILD_DIR] {
             assert!(RESERVED_DIRS.contains(&dir), "{dir}");
         }
@@ -191,18 +186,5 @@ mod tests {
             );
         }
         assert_eq!(mcp_label("port"), "dev.mcpfleet.mcp.port");
-    }
-
-    #[test]
-    fn the_throwaway_secrets_are_names_of_gateway_secrets() {
-        // Exactly why a deployer-supplied value must never reach a bridge.
-        for name in ["JWT_SECRET_KEY", "AUTH_ENCRYPTION_SECRET"] {
-            assert!(TRANSLATE_THROWAWAY_ENV.contains(&name), "{name}");
-            assert!(GATEWAY_SECRETS.contains(&name), "{name}");
-        }
-        for name in TRANSLATE_THROWAWAY_ENV.iter().chain(GATEWAY_SECRETS) {
-            assert!(is_translate_owned_env(name), "{name}");
-        }
-        assert!(!is_translate_owned_env("UPSTREAM_API_KEY"));
     }
 }

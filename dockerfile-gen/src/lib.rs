@@ -62,7 +62,9 @@
 //! ```
 //!
 //! A fleet ([`FleetPlan::from_spec`], [`Renderer::render_fleet`]) adds a
-//! compose file: one internal network, services reached by DNS name (each
+//! compose file: one internal network, [`BackendService`]s the servers call
+//! (a vector database, a model server) from existing images, services
+//! reached by DNS name (each
 //! container's `hostname` is its service name too), an optional ContextForge
 //! `gateway` service that waits for every server to be healthy, `init`,
 //! `read_only`, `no-new-privileges`, `cap_drop: [ALL]`, CPU/memory limits,
@@ -82,7 +84,7 @@
 //! - Reading specs: [`ServerSpec::from_path`], [`FleetSpec::from_path`], `from_text` with a [`SpecFormat`];
 //!   errors are [`Error::Parse`] at `file:line:column` with the field's path.
 //! - Spec (input, `Deserialize` + JSON Schema): [`ServerSpec`],
-//!   [`FleetSpec`], [`Runtime`], [`Entrypoint`], [`ServerTransport`] (what
+//!   [`FleetSpec`], [`BackendService`], [`Runtime`], [`Entrypoint`], [`ServerTransport`] (what
 //!   the server speaks; the prefix lets it be imported next to the gateway
 //!   client's `Transport`), [`Bridge`], [`Dependencies`], [`EnvVar`],
 //!   [`Healthcheck`], [`Probe`], [`RunAs`], [`Labels`], [`ImageRef`],
@@ -92,22 +94,23 @@
 //!   [`Step`], [`KeyValue`], [`HealthcheckStep`], [`SupportingFile`],
 //!   [`Endpoint`], [`EndpointTransport`] (what a gateway registers the
 //!   endpoint with), [`RuntimeEnv`]; [`FleetPlan`], [`ComposePlan`],
-//!   [`ComposeService`], [`ComposeEnv`], [`VolumeMount`],
-//!   [`ComposeNetwork`].
+//!   [`ComposeService`], [`ServiceRole`], [`DependsOn`], [`StartCondition`],
+//!   [`ComposeEnv`], [`VolumeMount`], [`ComposeNetwork`].
 //! - Swarm: [`SwarmSpec`] → [`StackPlan`] ([`StackService`], [`StackNetwork`]).
 //! - Kubernetes (feature `kubernetes`): [`KubernetesSpec`], [`RegistrarSpec`], [`SecretKeyRef`] →
 //!   [`KubernetesPlan`] ([`KubernetesServer`], [`RegistrarObjects`], [`ChartValues`]).
 //! - Rendering: [`Renderer`], [`GeneratedFiles`], [`GeneratedFile`],
 //!   [`templates`].
 //! - Names the generator owns in images and compose files: [`VENV_DIR`],
-//!   [`BRIDGE_VENV_DIR`], [`APP_DIR`], [`LAUNCHER_FILE`],
-//!   [`TRANSLATE_LAUNCHER_FILE`], [`GATEWAY_SERVICE`], [`COMPOSE_FILE`].
+//!   [`BRIDGE_VENV_DIR`], [`APP_DIR`], [`LAUNCHER_FILE`], [`PROBE_FILE`],
+//!   [`NODE_PROBE_FILE`], [`GATEWAY_SERVICE`], [`COMPOSE_FILE`]; build
+//!   arguments: [`BASE_IMAGE_ARG`], [`PIP_INDEX_ARGS`], [`NPM_REGISTRY_ARGS`].
 //!
 //! # What the images look like
 //!
 //! - Multi-stage: a `builder` stage installs from the manifests alone — the
 //!   server's dependencies into [`VENV_DIR`] (Python) or `node_modules`
-//!   (Node), the translate bridge into [`BRIDGE_VENV_DIR`] — and runs
+//!   (Node), the `mcp-proxy` bridge into [`BRIDGE_VENV_DIR`] — and runs
 //!   `pip check` on every virtual environment in the `RUN` that fills it:
 //!   pip only warns when one install breaks another's requirements, and the
 //!   check turns that into a failed build instead of an image that dies at
@@ -117,23 +120,29 @@
 //!   layers, cached.
 //! - In the `runtime` stage everything that does not depend on the sources
 //!   comes first — environment, the account, the installed environments,
-//!   the generator's launchers, `WORKDIR`, `USER`, `EXPOSE`, `HEALTHCHECK`,
+//!   the generator's launcher and probe, `WORKDIR`, `USER`, `EXPOSE`, `HEALTHCHECK`,
 //!   `CMD`, default values, labels — and the sources' `COPY` is the last
 //!   instruction. The classic builder rebuilds every instruction after a
 //!   changed layer, each one a container commit, so a source-only rebuild
 //!   redoes only the copies.
 //! - The `HEALTHCHECK`, and the compose healthcheck (the same
-//!   [`HealthcheckStep`]), probes the way the gateway connects: the
+//!   [`HealthcheckStep`]), is an MCP round trip by default ([`Probe::Mcp`]):
+//!   a generated script ([`PROBE_FILE`], or [`NODE_PROBE_FILE`] in a Node
+//!   image without a Python; standard library only) sends `initialize`,
+//!   `notifications/initialized` and `tools/list` to the endpoint the
+//!   gateway registers, and the container is healthy only when a tool list
+//!   comes back. A port that accepts connections while the server, or a
+//!   bridge's stdio child, is stuck is unhealthy: `tools/list` is answered
+//!   by the server itself. It connects the way the gateway does: to the
 //!   container's own address, its hostname resolved inside the container,
-//!   never 127.0.0.1. A probe of loopback passes for a server that listens
-//!   on loopback only and refuses everyone else; this one fails it, and
-//!   fails if the hostname resolves to loopback. It is a `python -c` or
-//!   `node -e` one-liner using only the standard library (TCP connect or an
-//!   HTTP `GET` that must answer 2xx, see [`Probe`]), in exec form. It runs
-//!   every 2 s by default: Docker Engines before 25.0 have no start interval,
-//!   so the interval alone decides how soon after the server answers the
-//!   container is healthy, which is what `depends_on: service_healthy`
-//!   waits for ([`Healthcheck`] overrides it).
+//!   never 127.0.0.1 (a probe of loopback passes for a server that listens
+//!   on loopback only and refuses everyone else), and fails if the hostname
+//!   resolves to loopback. It runs every 2 s by default: Docker Engines
+//!   before 25.0 have no start interval, so the interval alone decides how
+//!   soon after the server answers the container is healthy, which is what
+//!   `depends_on: service_healthy` waits for ([`Healthcheck`] overrides it).
+//!   [`Probe::Tcp`], [`Probe::Http`] and [`Probe::Command`] are for
+//!   services that speak no MCP.
 //! - Non-root numeric `USER`, exec-form `HEALTHCHECK` and `CMD`,
 //!   `PYTHONDONTWRITEBYTECODE`/`PYTHONUNBUFFERED`, `pip --no-cache-dir`,
 //!   apt packages pinned and lists removed, sources owned by root (read-only
@@ -144,55 +153,54 @@
 //! - Only the classic builder is assumed (Docker 20.10 without BuildKit):
 //!   no `RUN --mount`, heredocs, `COPY --chmod` or `# syntax=` lines.
 //! - The base image is any `name:tag[@digest]` (defaults: `python:<v>-slim`,
-//!   `node:<v>-slim`), and the Python interpreter is configurable, so a
+//!   `node:<v>-slim`), written as the default of the [`BASE_IMAGE_ARG`]
+//!   build argument that every `FROM` reads: `docker build --build-arg
+//!   BASE_IMAGE=…` swaps in a mirror or a locally made base without editing
+//!   the file, and the `org.opencontainers.image.base.name` label records
+//!   the one really used. The Python interpreter is configurable, so a
 //!   locally built Debian image with `python3` + `python3-venv` works.
-//! - Offline mode ([`InstallMode::Offline`]) installs from a vendored
+//! - Online builds install from PyPI and the npm registry, or from the index
+//!   the [`PIP_INDEX_ARGS`] / [`NPM_REGISTRY_ARGS`] build arguments name (a
+//!   mirror, or a local index serving a wheelhouse over HTTP); they are
+//!   declared in the builder stage only and reach no layer of the image.
+//!   Offline mode ([`InstallMode::Offline`]) installs from a vendored
 //!   wheelhouse (`pip install --no-index --find-links`) or npm cache
 //!   (`npm ci --offline --cache`), with no network during `docker build`.
 //!
 //! # Stdio bridges
 //!
-//! A stdio server cannot be reached over the network, so the container runs
-//! a bridge that serves it as streamable HTTP on `0.0.0.0:<port>/mcp`:
+//! A stdio server cannot be reached over the network, so the container serves
+//! it as streamable HTTP on `0.0.0.0:<port>/mcp`:
 //!
 //! | bridge | runtime | how | cost |
 //! |---|---|---|---|
-//! | [`Bridge::ContextforgeTranslate`] | Python or Node | a generated launcher runs `mcpgateway.translate --stdio "<cmd>" --expose-streamable-http`, which spawns any stdio command; `GET /healthz` | the whole gateway package, in a virtual environment of its own: by far the largest image, slowest start and most memory of the three |
-//! | [`Bridge::FastmcpLauncher`] | Python | a generated launcher imports the FastMCP / MCPServer object (mcp 1.x and 2.x), binds `0.0.0.0`, admits the service name as `Host` | no extra package (the script's own `mcp`); FastMCP scripts only |
-//! | [`Bridge::Supergateway`] | Node | `supergateway --stdio "<cmd>" --outputTransport streamableHttp`; `GET /healthz` | one npm package, best taken from the project's lockfile; needs the npm registry, or a cache filled where it is reachable |
+//! | [`Bridge::FastmcpLauncher`] | Python | a generated launcher imports the server object of a FastMCP script (standalone `fastmcp` 2.x–4.x, `mcp` 1.x `FastMCP`, `mcp` 2.x `MCPServer`) and serves it over HTTP in the same process, bound to `0.0.0.0`, admitting the service name as `Host` | no extra package (the script's own framework); FastMCP-style scripts only |
+//! | [`Bridge::McpProxy`] | Python or Node | `mcp-proxy --pass-environment -- <server argv>`: one MCP client session to one stdio child, every call forwarded through it | `mcp-proxy` and its `mcp` in a virtual environment of their own; any stdio command |
 //!
-//! Image sizes, start times, idle memory and tool-call latency of each
-//! bridge, and the generated images against a seed-style image of the same
-//! server, are measured by the repository's `containers` benchmark and kept
-//! in its `BENCHMARKS.md`.
+//! Both pass the same test through a real gateway: at least 50 concurrent
+//! tool calls with distinct arguments, each answered with its own result.
+//! ContextForge's `mcpgateway.translate` is deliberately not offered: it
+//! multiplexes every session onto one stdio process without keeping their
+//! request ids apart, and gave concurrent calls one another's answers; npm's
+//! `supergateway` is not offered because it could not be installed and
+//! tested here. Image sizes, start times, idle memory and tool-call latency
+//! of each bridge are measured by the repository's `containers` benchmark
+//! and kept in its `BENCHMARKS.md`.
 //!
-//! `mcpgateway.translate` is part of the gateway's package, which pins its
-//! own dependencies (ContextForge 1.1.0 needs `mcp>=2`). Installed next to
-//! a FastMCP 1.x server that pins `mcp==1.*`, one of the two loses, with
-//! only a warning from pip. So the bridge gets its own virtual environment,
-//! [`BRIDGE_VENV_DIR`]; the stdio child still runs with the server's Python
-//! (`/opt/venv/bin/python /app/server.py`), or with `node` for a Node server,
-//! whose base image must then also provide a Python with `venv` for the
-//! bridge (Debian: `python3-venv` next to `nodejs`). From a hashed lock
-//! (`lock`, installed with `--require-hashes`) the bridge installs with no
-//! unverified package; when the server's requirements use `require_hashes`
-//! the lock is required, since an unhashed bridge would pull in dozens of
-//! packages unchecked and satisfy most of the server's pins before they are
-//! verified. With a wheelhouse ([`InstallMode::Offline`]) the bridge builds
-//! without network, which makes it the bridge for Node servers where the npm
-//! registry is out of reach.
-//!
-//! translate imports the gateway's config module, which refuses weak or
-//! missing `JWT_SECRET_KEY` and `AUTH_ENCRYPTION_SECRET` (and, with e-mail
-//! auth on, passwords), and it copies its whole environment into the stdio
-//! child. The generated launcher ([`TRANSLATE_LAUNCHER_FILE`]) therefore
-//! sets fresh random throwaway values and `EMAIL_AUTH_ENABLED=false` for
-//! whichever of these the deployer did not set, imports translate, deletes
-//! the variables it set, and runs translate with its usual arguments. The
-//! bridge signs and encrypts nothing with those values; the child never
-//! sees them; and nothing is required from the deployer, so the compose
-//! file never hands a bridged server the gateway's secrets (a bridged spec
-//! may not name them at all).
+//! `mcp-proxy` pins its own `mcp`, which could replace the version the
+//! server pins if both shared one environment, with only a warning from
+//! pip. So the bridge gets its own virtual environment, [`BRIDGE_VENV_DIR`];
+//! the stdio child still runs with the server's Python (`/opt/venv/bin/python
+//! /app/server.py`), or with `node` for a Node server, whose base image must
+//! then also provide a Python with `venv` for the bridge (Debian:
+//! `python3-venv` next to `nodejs`). The child's argv follows `--` as
+//! written: no shell and no word splitting, so arguments may hold any text.
+//! From a hashed lock (`lock`, installed with `--require-hashes`) the bridge
+//! installs with no unverified package; when the server's requirements use
+//! `require_hashes` the lock is required, since an unhashed bridge would
+//! pull in dozens of packages unchecked. With a wheelhouse
+//! ([`InstallMode::Offline`]) the bridge builds without network, which makes
+//! it the bridge for Node servers where the npm registry is out of reach.
 //!
 //! ```
 //! use mcpfleet_dockerfile_gen::{
@@ -205,7 +213,7 @@
 //!     Runtime::python("3.12"),
 //!     Entrypoint::script("server.py"),
 //!     ServerTransport::Stdio {
-//!         bridge: Bridge::contextforge_translate_locked("bridge-requirements.txt"),
+//!         bridge: Bridge::mcp_proxy_locked("bridge-requirements.txt"),
 //!     },
 //! );
 //! spec.dependencies = Dependencies::Requirements {
@@ -213,28 +221,30 @@
 //!     require_hashes: true,
 //! };
 //! let plan = BuildPlan::from_spec(&spec)?;
-//! assert!(plan.runtime_env.is_empty()); // nothing of the gateway's
 //! let files = Renderer::new()?.render(&plan)?;
 //! let dockerfile = files.get("Dockerfile").unwrap_or_default();
 //! assert!(dockerfile.contains("--require-hashes -r /build-bridge/bridge-requirements.txt"));
 //! assert!(dockerfile.contains("/opt/bridge/bin/pip check"));
 //! assert!(dockerfile.contains(
-//!     r#"CMD ["/opt/bridge/bin/python", "/opt/mcpfleet/translate_launcher.py", "--stdio", "/opt/venv/bin/python /app/server.py""#
+//!     r#"CMD ["/opt/bridge/bin/mcp-proxy", "--host", "0.0.0.0", "--port", "8000", "--pass-environment", "--", "/opt/venv/bin/python", "/app/server.py"]"#
 //! ));
-//! assert!(files.get("mcpfleet_translate.py").is_some());
+//! assert!(files.get("mcpfleet_probe.py").is_some());
 //!
 //! // Hashed server requirements and an unhashed bridge: refused.
-//! spec.transport = ServerTransport::Stdio { bridge: Bridge::contextforge_translate() };
+//! spec.transport = ServerTransport::Stdio { bridge: Bridge::mcp_proxy() };
 //! let err = BuildPlan::from_spec(&spec).unwrap_err();
 //! assert_eq!(err.field(), Some("transport.bridge.lock"));
 //! # Ok::<(), mcpfleet_dockerfile_gen::Error>(())
 //! ```
 //!
-//! The FastMCP launcher exists because FastMCP from mcp 1.x binds 127.0.0.1
-//! and answers `421 Invalid Host header` to `Host: utils:8000`; with the
-//! launcher the same request answers 200 while other Host names still get
-//! 421 (checked with mcp 1.30 and 2.3), which is why a fleet must register
-//! servers by service name ([`ComposeService::registration_url`]).
+//! The FastMCP launcher exists because `mcp.run()` speaks stdio and the
+//! frameworks' HTTP defaults do not suit a container: FastMCP from mcp 1.x
+//! binds 127.0.0.1 and answers `421 Invalid Host header` to `Host:
+//! utils:8000`, and standalone fastmcp 2.x and 4.x take their HTTP options
+//! only at `run()`. With the launcher the service name answers 200 while
+//! other Host names still get 421 (mcp 1.x and 2.x, fastmcp 4.x; fastmcp
+//! 2.x checks no Host header), which is why a fleet must register servers
+//! by service name ([`ComposeService::registration_url`]).
 //!
 //! # Docker Swarm
 //!
@@ -310,8 +320,7 @@
 //!   arrays with correct escaping.
 //! - `schemars`: JSON Schema for the spec types, for editors and validation
 //!   of spec files before they reach Rust.
-//! - `shlex`: POSIX quoting of words in `RUN` lines and of the command a
-//!   stdio bridge re-splits (it matches Python's `shlex.split`).
+//! - `shlex`: POSIX quoting of words in `RUN` lines.
 //! - `thiserror`: the one error enum, without hand-written `Display`.
 //! - `yaml_serde` and `serde_path_to_error`: spec files in YAML (or JSON) read with errors at
 //!   `file:line:column` naming the field ([`FleetSpec::from_path`]); the Kubernetes YAML written.
@@ -336,7 +345,10 @@ pub mod templates;
 mod validate;
 
 pub use error::{Error, Result};
-pub use fleet::{ComposeEnv, ComposeNetwork, ComposePlan, ComposeService, FleetPlan, VolumeMount};
+pub use fleet::{
+    ComposeEnv, ComposeNetwork, ComposePlan, ComposeService, DependsOn, FleetPlan, ServiceRole,
+    StartCondition, VolumeMount,
+};
 #[cfg(feature = "kubernetes")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kubernetes")))]
 pub use kubernetes::{
@@ -346,7 +358,8 @@ pub use kubernetes::{
     SECRET_SUFFIX, SERVERS_FILE, SecretKeyRef, VALUES_FILE,
 };
 pub use layout::{
-    APP_DIR, BRIDGE_VENV_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, TRANSLATE_LAUNCHER_FILE, VENV_DIR,
+    APP_DIR, BASE_IMAGE_ARG, BRIDGE_VENV_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, NODE_PROBE_FILE,
+    NPM_REGISTRY_ARGS, PIP_INDEX_ARGS, PROBE_FILE, VENV_DIR,
 };
 pub use load::SpecFormat;
 pub use plan::{
@@ -355,8 +368,8 @@ pub use plan::{
 };
 pub use render::{COMPOSE_FILE, GeneratedFile, GeneratedFiles, Renderer};
 pub use spec::{
-    AptPackage, Bridge, DEFAULT_TRANSLATE_REQUIREMENT, Dependencies, Entrypoint, EnvVar, FleetSpec,
-    GatewayService, Healthcheck, ImageRef, InstallMode, Labels, Probe, Resources, RestartPolicy,
-    RunAs, Runtime, ServerSpec, ServerTransport,
+    AptPackage, BackendService, Bridge, DEFAULT_MCP_PROXY_REQUIREMENT, Dependencies, Entrypoint,
+    EnvVar, FleetSpec, GatewayService, Healthcheck, ImageRef, InstallMode, Labels, Probe,
+    Resources, RestartPolicy, RunAs, Runtime, ServerSpec, ServerTransport,
 };
 pub use stack::{StackNetwork, StackPlan, StackService, SwarmSpec};

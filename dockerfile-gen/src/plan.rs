@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::layout::{
-    APP_DIR, BRIDGE_BUILD_DIR, BRIDGE_VENV_DIR, BUILD_DIR, LAUNCHER_FILE, NODE_BRIDGE_DIR,
-    TRANSLATE_LAUNCHER_FILE, VENDOR_DIR, VENV_DIR, launcher_in_image, mcp_label, oci_label,
-    translate_launcher_in_image,
+    APP_DIR, BASE_IMAGE_ARG, BRIDGE_BUILD_DIR, BRIDGE_VENV_DIR, BUILD_DIR, LAUNCHER_FILE,
+    NODE_PROBE_FILE, NPM_REGISTRY_ARGS, PIP_INDEX_ARGS, PROBE_FILE, VENDOR_DIR, VENV_DIR,
+    launcher_in_image, mcp_label, oci_label, probe_in_image,
 };
 use crate::spec::{
     Bridge, Dependencies, Entrypoint, EnvVar, ImageRef, InstallMode, Probe, Runtime, ServerSpec,
@@ -25,10 +25,8 @@ use crate::validate::{self, Valid};
 
 /// Endpoint path every stdio bridge serves.
 const BRIDGE_MCP_PATH: &str = "/mcp";
-/// Health path of the bridges that have one.
-const BRIDGE_HEALTH_PATH: &str = "/healthz";
-/// Interpreter that creates the translate bridge's environment in a Node
-/// image, unless the spec names one.
+/// Interpreter that creates the bridge's environment in a Node image,
+/// unless the spec names one.
 const DEFAULT_BRIDGE_INTERPRETER: &str = "python3";
 
 /// Everything needed to write one server's build context.
@@ -37,6 +35,11 @@ const DEFAULT_BRIDGE_INTERPRETER: &str = "python3";
 pub struct BuildPlan {
     /// Server (and compose service) name.
     pub server: String,
+    /// Build arguments declared before the first `FROM`, with their
+    /// defaults: [`crate::BASE_IMAGE_ARG`], the base image every stage
+    /// starts from, so `docker build --build-arg BASE_IMAGE=…` swaps in a
+    /// mirror or a locally made base without editing the file.
+    pub global_args: Vec<KeyValue>,
     /// Stages in build order; the last one is the image.
     pub stages: Vec<Stage>,
     /// `.dockerignore` lines: an allow-list of exactly what the stages copy.
@@ -61,7 +64,7 @@ pub struct BuildPlan {
 pub struct Stage {
     /// Stage name (`builder`, `runtime`).
     pub name: String,
-    /// Base image reference as written after `FROM`.
+    /// Base image reference as written after `FROM` (`${BASE_IMAGE}`).
     pub from: String,
     /// Instructions in order.
     pub steps: Vec<Step>,
@@ -77,6 +80,12 @@ pub enum Step {
     Comment {
         /// The comment text (one line).
         text: String,
+    },
+    /// `ARG name` (a build argument without a default: unset unless
+    /// `docker build --build-arg` gives it, and then only in this stage).
+    Arg {
+        /// Argument name.
+        name: String,
     },
     /// `ENV key="value" …`.
     Env {
@@ -136,6 +145,7 @@ impl Step {
     pub fn keyword(&self) -> Option<&'static str> {
         Some(match self {
             Self::Comment { .. } => return None,
+            Self::Arg { .. } => "ARG",
             Self::Env { .. } => "ENV",
             Self::Label { .. } => "LABEL",
             Self::Workdir { .. } => "WORKDIR",
@@ -289,7 +299,7 @@ impl BuildPlan {
     /// Every instruction keyword in render order, `FROM` included; the
     /// rendered Dockerfile must contain exactly these.
     pub fn instructions(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
+        let mut out = vec!["ARG"; self.global_args.len()];
         for stage in &self.stages {
             out.push("FROM");
             out.extend(stage.steps.iter().filter_map(Step::keyword));
@@ -303,18 +313,24 @@ impl BuildPlan {
 struct Planner<'a> {
     spec: &'a ServerSpec,
     is_python: bool,
+    /// The default of [`BASE_IMAGE_ARG`].
     base: String,
 }
 
-/// Where the `mcpgateway.translate` bridge comes from.
+/// Where the `mcp-proxy` bridge comes from.
 #[derive(Debug, Clone, Copy)]
-enum TranslateSource<'a> {
+enum BridgeSource<'a> {
     /// A hashed lock in the build context, into the bridge's own venv.
     Lock(&'a str),
     /// One pinned requirement, into the bridge's own venv.
     Requirement(&'a str),
     /// The server's dependency manifest: the bridge shares the server's venv.
     ServerManifest,
+}
+
+/// The `FROM` of every stage.
+fn from_base_arg() -> String {
+    format!("${{{BASE_IMAGE_ARG}}}")
 }
 
 impl<'a> Planner<'a> {
@@ -345,48 +361,44 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Where the translate bridge comes from, if the server is bridged by it.
-    fn translate(&self) -> Option<TranslateSource<'a>> {
+    /// Where `mcp-proxy` comes from, if the server is bridged by it.
+    fn proxy(&self) -> Option<BridgeSource<'a>> {
         match self.bridge() {
-            Some(Bridge::ContextforgeTranslate {
+            Some(Bridge::McpProxy {
                 lock: Some(lock), ..
-            }) => Some(TranslateSource::Lock(lock)),
-            Some(Bridge::ContextforgeTranslate {
+            }) => Some(BridgeSource::Lock(lock)),
+            Some(Bridge::McpProxy {
                 requirement: Some(requirement),
                 ..
-            }) => Some(TranslateSource::Requirement(requirement)),
-            Some(Bridge::ContextforgeTranslate { .. }) => Some(TranslateSource::ServerManifest),
+            }) => Some(BridgeSource::Requirement(requirement)),
+            Some(Bridge::McpProxy { .. }) => Some(BridgeSource::ServerManifest),
             _ => None,
         }
     }
 
-    /// Whether the translate bridge has a virtual environment of its own.
+    /// Whether the bridge has a virtual environment of its own.
     fn has_bridge_venv(&self) -> bool {
         matches!(
-            self.translate(),
-            Some(TranslateSource::Lock(_) | TranslateSource::Requirement(_))
+            self.proxy(),
+            Some(BridgeSource::Lock(_) | BridgeSource::Requirement(_))
         )
     }
 
     /// Whether the server has a virtual environment (Python with
-    /// dependencies; validation makes a translate bridge taken from the
-    /// server's manifest imply dependencies).
+    /// dependencies; validation makes a bridge taken from the server's
+    /// manifest imply dependencies).
     fn has_server_venv(&self) -> bool {
         self.is_python && self.spec.dependencies != Dependencies::None
     }
 
-    fn pinned_supergateway(&self) -> Option<&'a str> {
-        match self.bridge() {
-            Some(Bridge::Supergateway { version }) => version.as_deref(),
-            _ => None,
-        }
-    }
-
     /// Whether anything is installed, and so a builder stage exists.
     fn has_builder(&self) -> bool {
-        self.spec.dependencies != Dependencies::None
-            || self.has_bridge_venv()
-            || self.pinned_supergateway().is_some()
+        self.spec.dependencies != Dependencies::None || self.has_bridge_venv()
+    }
+
+    /// Whether pip runs in the builder (the server's or the bridge's venv).
+    fn runs_pip(&self) -> bool {
+        self.has_server_venv() || self.has_bridge_venv()
     }
 
     /// The server's Python: its environment's, or the base image's
@@ -398,12 +410,24 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The Python that runs the translate bridge.
-    fn bridge_python(&self) -> String {
-        if self.has_bridge_venv() {
-            format!("{BRIDGE_VENV_DIR}/bin/python")
+    /// A Python the final image has, if any: the server's, or a Node
+    /// image's bridge environment.
+    fn any_python(&self) -> Option<String> {
+        if self.is_python {
+            Some(self.python())
+        } else if self.has_bridge_venv() {
+            Some(format!("{BRIDGE_VENV_DIR}/bin/python"))
         } else {
-            self.python()
+            None
+        }
+    }
+
+    /// The environment `mcp-proxy` runs from.
+    fn bridge_venv(&self) -> &'static str {
+        if self.has_bridge_venv() {
+            BRIDGE_VENV_DIR
+        } else {
+            VENV_DIR
         }
     }
 
@@ -411,7 +435,7 @@ impl<'a> Planner<'a> {
     fn bridge_interpreter(&self) -> &'a str {
         match (self.bridge(), &self.spec.runtime) {
             (
-                Some(Bridge::ContextforgeTranslate {
+                Some(Bridge::McpProxy {
                     interpreter: Some(interpreter),
                     ..
                 }),
@@ -422,22 +446,34 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The generator's launcher the bridge runs, if any: file in the build
-    /// context, template, path in the image.
-    fn launcher(&self) -> Option<(&'static str, &'static str, String)> {
-        match self.bridge() {
-            Some(Bridge::FastmcpLauncher { .. }) => Some((
+    /// The probe script the image carries, if its healthcheck is an MCP
+    /// round trip: file in the build context and template.
+    fn probe(&self) -> Option<(&'static str, &'static str)> {
+        if self.spec.healthcheck.probe != Probe::Mcp {
+            return None;
+        }
+        Some(if self.any_python().is_some() {
+            (PROBE_FILE, templates::PROBE)
+        } else {
+            (NODE_PROBE_FILE, templates::NODE_PROBE)
+        })
+    }
+
+    /// The generator's files copied into the image: build-context file,
+    /// template, path in the image.
+    fn supporting(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut files = Vec::new();
+        if let Some(Bridge::FastmcpLauncher { .. }) = self.bridge() {
+            files.push((
                 LAUNCHER_FILE,
                 templates::FASTMCP_LAUNCHER,
                 launcher_in_image(),
-            )),
-            Some(Bridge::ContextforgeTranslate { .. }) => Some((
-                TRANSLATE_LAUNCHER_FILE,
-                templates::TRANSLATE_LAUNCHER,
-                translate_launcher_in_image(),
-            )),
-            _ => None,
+            ));
         }
+        if let Some((file, template)) = self.probe() {
+            files.push((file, template, probe_in_image(file)));
+        }
+        files
     }
 
     fn plan(&self) -> BuildPlan {
@@ -451,26 +487,27 @@ impl<'a> Planner<'a> {
             });
             stages.push(Stage {
                 name: "builder".to_owned(),
-                from: self.base.clone(),
+                from: from_base_arg(),
                 steps,
             });
         }
         let healthcheck = self.healthcheck();
         stages.push(Stage {
             name: "runtime".to_owned(),
-            from: self.base.clone(),
+            from: from_base_arg(),
             steps: self.runtime_steps(&healthcheck),
         });
         let supporting_files: Vec<SupportingFile> = self
-            .launcher()
+            .supporting()
+            .into_iter()
             .map(|(path, template, _)| SupportingFile {
                 path: path.to_owned(),
                 template: template.to_owned(),
             })
-            .into_iter()
             .collect();
         BuildPlan {
             server: self.spec.name.clone(),
+            global_args: vec![KeyValue::new(BASE_IMAGE_ARG, self.base.clone())],
             dockerignore: self.dockerignore(&supporting_files),
             stages,
             supporting_files,
@@ -525,6 +562,29 @@ impl<'a> Planner<'a> {
         ]
     }
 
+    /// The package-index arguments of an online build: unset unless given
+    /// with `--build-arg` (a mirror, or a local index), and never in the
+    /// final image. Pip and npm read them from the environment.
+    fn index_args(&self) -> Vec<Step> {
+        if self.offline_vendor().is_some() {
+            return Vec::new();
+        }
+        let npm = matches!(self.spec.dependencies, Dependencies::Npm { .. });
+        let mut names: Vec<&str> = Vec::new();
+        if self.runs_pip() {
+            names.extend(PIP_INDEX_ARGS);
+        }
+        if npm {
+            names.extend(NPM_REGISTRY_ARGS);
+        }
+        names
+            .into_iter()
+            .map(|name| Step::Arg {
+                name: name.to_owned(),
+            })
+            .collect()
+    }
+
     /// `pip install` into `venv`, from the vendored wheelhouse when offline.
     fn pip_install(&self, venv: &str, args: &str) -> String {
         let source = if self.offline_vendor().is_some() {
@@ -554,13 +614,10 @@ impl<'a> Planner<'a> {
     /// What the builder's first `RUN` installs from: the vendored packages
     /// and the bridge's lock (nothing of the project itself).
     fn builder_inputs(&self) -> Vec<Step> {
-        let mut steps = Vec::new();
+        let mut steps = self.index_args();
         if let Some(vendor) = self.offline_vendor() {
-            let npm = !self.is_python
-                && (matches!(self.spec.dependencies, Dependencies::Npm { .. })
-                    || self.pinned_supergateway().is_some());
-            let wheels = self.is_python || self.has_bridge_venv();
-            let what = match (npm, wheels) {
+            let npm = !self.is_python && matches!(self.spec.dependencies, Dependencies::Npm { .. });
+            let what = match (npm, self.runs_pip()) {
                 (true, true) => "npm cache and wheelhouse",
                 (true, false) => "npm cache",
                 _ => "wheelhouse",
@@ -572,7 +629,7 @@ impl<'a> Planner<'a> {
             });
             steps.push(Self::copy(vec![vendor.to_owned()], VENDOR_DIR));
         }
-        if let Some(TranslateSource::Lock(lock)) = self.translate() {
+        if let Some(BridgeSource::Lock(lock)) = self.proxy() {
             steps.push(Self::copy(
                 vec![lock.to_owned()],
                 Self::bridge_lock_in_builder(lock),
@@ -584,13 +641,13 @@ impl<'a> Planner<'a> {
     /// The bridge's own environment: created, installed and checked in one
     /// layer (empty unless the bridge has an environment of its own).
     fn bridge_venv_commands(&self) -> Vec<String> {
-        let args = match self.translate() {
-            Some(TranslateSource::Lock(lock)) => format!(
+        let args = match self.proxy() {
+            Some(BridgeSource::Lock(lock)) => format!(
                 "--require-hashes -r {}",
                 quote(&Self::bridge_lock_in_builder(lock))
             ),
-            Some(TranslateSource::Requirement(requirement)) => quote(requirement),
-            Some(TranslateSource::ServerManifest) | None => return Vec::new(),
+            Some(BridgeSource::Requirement(requirement)) => quote(requirement),
+            Some(BridgeSource::ServerManifest) | None => return Vec::new(),
         };
         let mut commands = vec![
             format!(
@@ -673,12 +730,6 @@ impl<'a> Planner<'a> {
         };
         let mut prepare = Self::apt_install(&spec.build_packages);
         prepare.extend(self.bridge_venv_commands());
-        if let Some(version) = self.pinned_supergateway() {
-            prepare.push(format!(
-                "npm install --global --prefix {NODE_BRIDGE_DIR} --no-audit --no-fund{npm_source} {}",
-                quote(&format!("supergateway@{version}"))
-            ));
-        }
         if !prepare.is_empty() {
             steps.push(Step::Run { commands: prepare });
         }
@@ -720,15 +771,9 @@ impl<'a> Planner<'a> {
                 labels.push(KeyValue::new(oci_label(field), value.clone()));
             }
         }
-        let base = spec.base_image.as_ref();
-        let base_name = match base {
-            Some(image) => format!("{}:{}", image.name, image.tag),
-            None => self.base.clone(),
-        };
-        labels.push(KeyValue::new(oci_label("base.name"), base_name));
-        if let Some(digest) = base.and_then(|image| image.digest.as_ref()) {
-            labels.push(KeyValue::new(oci_label("base.digest"), digest.clone()));
-        }
+        // The base the image was really built from: the argument's value,
+        // which a `--build-arg` may have replaced (a pinned digest included).
+        labels.push(KeyValue::new(oci_label("base.name"), from_base_arg()));
         let endpoint = self.endpoint();
         labels.push(KeyValue::new(mcp_label("server"), spec.name.clone()));
         labels.push(KeyValue::new(
@@ -785,11 +830,10 @@ impl<'a> Planner<'a> {
             }
         } else {
             env.push(KeyValue::new("NODE_ENV", "production"));
-            let mut path = format!("{APP_DIR}/node_modules/.bin:$PATH");
-            if self.pinned_supergateway().is_some() {
-                path = format!("{NODE_BRIDGE_DIR}/bin:{path}");
-            }
-            env.push(KeyValue::new("PATH", path));
+            env.push(KeyValue::new(
+                "PATH",
+                format!("{APP_DIR}/node_modules/.bin:$PATH"),
+            ));
         }
         if !matches!(spec.transport, ServerTransport::Stdio { .. }) {
             // Conventional variables a native HTTP server can bind with.
@@ -829,13 +873,10 @@ impl<'a> Planner<'a> {
         if self.has_server_venv() {
             steps.push(Self::from_builder(VENV_DIR));
         }
-        if self.pinned_supergateway().is_some() {
-            steps.push(Self::from_builder(NODE_BRIDGE_DIR));
-        }
         if matches!(spec.dependencies, Dependencies::Npm { .. }) {
             steps.push(Self::from_builder(&format!("{APP_DIR}/node_modules")));
         }
-        if let Some((file, _, in_image)) = self.launcher() {
+        for (file, _, in_image) in self.supporting() {
             steps.push(Self::copy(vec![file.to_owned()], in_image));
         }
 
@@ -864,6 +905,10 @@ impl<'a> Planner<'a> {
         if !defaults.is_empty() {
             steps.push(Step::Env { vars: defaults });
         }
+        // Redeclared so the label below can name the base actually used.
+        steps.push(Step::Arg {
+            name: BASE_IMAGE_ARG.to_owned(),
+        });
         steps.push(Step::Label {
             labels: self.labels(),
         });
@@ -907,7 +952,7 @@ impl<'a> Planner<'a> {
                 allowed.push(lockfile.clone());
             }
         }
-        if let Some(TranslateSource::Lock(lock)) = self.translate() {
+        if let Some(BridgeSource::Lock(lock)) = self.proxy() {
             allowed.push(lock.to_owned());
         }
         if let Some(vendor) = self.offline_vendor() {
@@ -984,21 +1029,15 @@ impl<'a> Planner<'a> {
         let owned = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         match self.bridge() {
             None => self.server_argv(),
-            Some(Bridge::ContextforgeTranslate { .. }) => {
-                // The launcher takes translate's own arguments.
-                let mut argv = vec![
-                    self.bridge_python(),
-                    translate_launcher_in_image(),
-                    "--stdio".to_owned(),
-                    join_words(&self.server_argv()),
-                ];
-                argv.extend(owned(&[
-                    "--expose-streamable-http",
-                    "--host",
-                    "0.0.0.0",
-                    "--port",
-                ]));
+            Some(Bridge::McpProxy { .. }) => {
+                // One stdio child, its environment passed through; the
+                // server's argv follows `--` untouched (no shell, no
+                // re-splitting).
+                let mut argv = vec![format!("{}/bin/mcp-proxy", self.bridge_venv())];
+                argv.extend(owned(&["--host", "0.0.0.0", "--port"]));
                 argv.push(port);
+                argv.extend(owned(&["--pass-environment", "--"]));
+                argv.extend(self.server_argv());
                 argv
             }
             Some(Bridge::FastmcpLauncher { server_object }) => {
@@ -1026,52 +1065,53 @@ impl<'a> Planner<'a> {
                 argv.extend(args.iter().cloned());
                 argv
             }
-            Some(Bridge::Supergateway { version }) => {
-                let program = if version.is_some() {
-                    format!("{NODE_BRIDGE_DIR}/bin/supergateway")
-                } else {
-                    format!("{APP_DIR}/node_modules/.bin/supergateway")
-                };
-                let mut argv = vec![
-                    program,
-                    "--stdio".to_owned(),
-                    join_words(&self.server_argv()),
-                ];
-                argv.extend(owned(&["--outputTransport", "streamableHttp", "--port"]));
-                argv.push(port);
-                argv.extend(owned(&[
-                    "--streamableHttpPath",
-                    BRIDGE_MCP_PATH,
-                    "--healthEndpoint",
-                    BRIDGE_HEALTH_PATH,
-                ]));
-                argv
-            }
         }
     }
 
     fn healthcheck(&self) -> HealthcheckStep {
         let check = &self.spec.healthcheck;
-        let http_path = match (&check.probe, self.bridge()) {
-            (Probe::Http { path }, _) => Some(path.as_str()),
-            (
-                Probe::Auto,
-                Some(Bridge::ContextforgeTranslate { .. } | Bridge::Supergateway { .. }),
-            ) => Some(BRIDGE_HEALTH_PATH),
-            _ => None,
-        };
         let port = self.spec.port;
         let timeout = check.timeout_secs;
+        let test = match &check.probe {
+            Probe::Mcp => {
+                let endpoint = self.endpoint();
+                let mut argv = match (self.any_python(), self.probe()) {
+                    // -I -S: no site-packages and no PYTHON* variables, a
+                    // faster start and nothing of the server's loaded.
+                    (Some(python), Some((file, _))) => {
+                        vec![python, "-I".into(), "-S".into(), probe_in_image(file)]
+                    }
+                    (_, Some((file, _))) => vec!["node".into(), probe_in_image(file)],
+                    (_, None) => Vec::new(),
+                };
+                argv.extend([
+                    endpoint.transport.label().to_owned(),
+                    port.to_string(),
+                    endpoint.path,
+                    timeout.to_string(),
+                ]);
+                argv
+            }
+            Probe::Tcp => self.http_probe(None),
+            Probe::Http { path } => self.http_probe(Some(path)),
+            Probe::Command { argv } => argv.clone(),
+        };
         HealthcheckStep {
-            test: if self.is_python {
-                python_probe(self.python(), port, http_path, timeout)
-            } else {
-                node_probe(port, http_path, timeout)
-            },
+            test,
             interval: format!("{}s", check.interval_secs),
             timeout: format!("{timeout}s"),
             start_period: format!("{}s", check.start_period_secs),
             retries: check.retries,
+        }
+    }
+
+    /// A TCP connect, or an HTTP `GET` of `path`, with the image's Python
+    /// or else `node`.
+    fn http_probe(&self, path: Option<&str>) -> Vec<String> {
+        let check = &self.spec.healthcheck;
+        match self.any_python() {
+            Some(python) => python_probe(python, self.spec.port, path, check.timeout_secs),
+            None => node_probe(self.spec.port, path, check.timeout_secs),
         }
     }
 
@@ -1137,15 +1177,6 @@ pub(crate) fn quote(word: &str) -> String {
     shlex::try_quote(word).map_or_else(|_| String::new(), |quoted| quoted.into_owned())
 }
 
-/// Joins argv into one command string that POSIX shell-words splitting
-/// (Python's `shlex.split`, a shell) turns back into the same argv.
-fn join_words(argv: &[String]) -> String {
-    argv.iter()
-        .map(|word| quote(word))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1185,20 +1216,21 @@ mod tests {
             spec
         };
         let mut offline = node(ServerTransport::Stdio {
-            bridge: Bridge::Supergateway {
-                version: Some("3.4.0".into()),
-            },
+            bridge: Bridge::mcp_proxy(),
         });
         offline.install = InstallMode::Offline {
             vendor_dir: "npm-cache".into(),
         };
-        let mut node_translate = node(ServerTransport::Stdio {
-            bridge: Bridge::contextforge_translate_locked("bridge.lock"),
+        let mut node_proxy = node(ServerTransport::Stdio {
+            bridge: Bridge::mcp_proxy_locked("bridge.lock"),
         });
-        node_translate.dependencies = Dependencies::None;
+        node_proxy.dependencies = Dependencies::None;
+        let node_http = node(ServerTransport::StreamableHttp {
+            path: "/mcp".into(),
+        });
         vec![
             python(ServerTransport::Stdio {
-                bridge: Bridge::contextforge_translate(),
+                bridge: Bridge::mcp_proxy(),
             }),
             python(ServerTransport::Stdio {
                 bridge: Bridge::fastmcp_launcher(),
@@ -1209,11 +1241,9 @@ mod tests {
             python(ServerTransport::Sse {
                 path: "/sse".into(),
             }),
-            node(ServerTransport::Stdio {
-                bridge: Bridge::Supergateway { version: None },
-            }),
+            node_http,
             offline,
-            node_translate,
+            node_proxy,
         ]
     }
 
@@ -1299,21 +1329,117 @@ mod tests {
     }
 
     #[test]
-    fn the_translate_launcher_sets_exactly_the_throwaway_variables() {
-        let plan = BuildPlan::from_spec(&specs()[0]).unwrap();
-        let files = crate::Renderer::new().unwrap().render(&plan).unwrap();
-        let launcher = files.get(TRANSLATE_LAUNCHER_FILE).unwrap();
-        let start = launcher.find("THROWAWAY = {").unwrap();
-        let end = start + launcher[start..].find('}').unwrap();
-        let set: Vec<&str> = launcher[start..end]
-            .lines()
-            .filter_map(|line| line.trim().strip_prefix('"')?.split('"').next())
+    fn an_mcp_probe_runs_with_a_python_the_image_has_or_else_node() {
+        let probes: Vec<(String, Vec<String>)> = specs()
+            .iter()
+            .map(|spec| {
+                let plan = BuildPlan::from_spec(spec).unwrap();
+                let files: Vec<String> = plan
+                    .supporting_files
+                    .iter()
+                    .map(|file| file.path.clone())
+                    .collect();
+                (plan.healthcheck.test[0].clone(), files)
+            })
             .collect();
-        assert_eq!(set, crate::layout::TRANSLATE_THROWAWAY_ENV);
+        let python = |venv: &str| format!("{venv}/bin/python");
+        assert_eq!(probes[0].0, python(VENV_DIR));
+        assert_eq!(probes[1].1, [LAUNCHER_FILE, PROBE_FILE]);
+        // A native Node server has no Python: the Node probe.
+        assert_eq!(
+            probes[4],
+            ("node".to_owned(), vec![NODE_PROBE_FILE.to_owned()])
+        );
+        // A bridged Node server has the bridge's.
+        assert_eq!(probes[6].0, python(BRIDGE_VENV_DIR));
+        let plan = BuildPlan::from_spec(&specs()[3]).unwrap();
+        assert_eq!(
+            plan.healthcheck.test[1..],
+            [
+                "-I",
+                "-S",
+                "/opt/mcpfleet/probe.py",
+                "sse",
+                "8000",
+                "/sse",
+                "2"
+            ]
+        );
     }
 
     #[test]
-    fn translate_bridged_servers_need_nothing_from_the_deployer() {
+    fn mcp_proxy_runs_the_server_argv_untouched_with_its_environment() {
+        let mut spec = specs().remove(0);
+        spec.entrypoint = Entrypoint::Script {
+            path: "server.py".into(),
+            args: vec!["--name".into(), "it's \"quoted\" $HOME".into()],
+        };
+        let plan = BuildPlan::from_spec(&spec).unwrap();
+        let Some(Step::Cmd { argv }) = plan
+            .runtime_stage()
+            .unwrap()
+            .steps
+            .iter()
+            .find(|s| matches!(s, Step::Cmd { .. }))
+        else {
+            panic!("no CMD");
+        };
+        assert_eq!(
+            argv,
+            &[
+                "/opt/bridge/bin/mcp-proxy",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "8000",
+                "--pass-environment",
+                "--",
+                "/opt/venv/bin/python",
+                "/app/server.py",
+                "--name",
+                "it's \"quoted\" $HOME",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_stage_starts_from_the_base_argument_and_online_builds_take_an_index() {
+        for spec in specs() {
+            let plan = BuildPlan::from_spec(&spec).unwrap();
+            assert_eq!(plan.global_args[0].key, BASE_IMAGE_ARG, "{}", spec.name);
+            assert!(
+                plan.stages
+                    .iter()
+                    .all(|stage| stage.from == "${BASE_IMAGE}")
+            );
+            let Some(builder) = plan.stages.iter().find(|stage| stage.name == "builder") else {
+                continue;
+            };
+            let args: Vec<&str> = builder
+                .steps
+                .iter()
+                .filter_map(|step| match step {
+                    Step::Arg { name } => Some(name.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let online = spec.install == InstallMode::Online;
+            let pip = matches!(spec.runtime, Runtime::Python { .. })
+                || matches!(spec.transport, ServerTransport::Stdio { .. });
+            let npm = matches!(spec.dependencies, Dependencies::Npm { .. });
+            let mut expected: Vec<&str> = Vec::new();
+            if online && pip {
+                expected.extend(PIP_INDEX_ARGS);
+            }
+            if online && npm {
+                expected.extend(NPM_REGISTRY_ARGS);
+            }
+            assert_eq!(args, expected, "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn bridged_servers_need_nothing_from_the_deployer_but_their_own() {
         for spec in specs() {
             let plan = BuildPlan::from_spec(&spec).unwrap();
             let required: Vec<&str> = plan.runtime_env.iter().map(|v| v.name.as_str()).collect();

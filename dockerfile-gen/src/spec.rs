@@ -10,9 +10,9 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The pinned ContextForge package installed for [`Bridge::ContextforgeTranslate`]
-/// unless the spec names another.
-pub const DEFAULT_TRANSLATE_REQUIREMENT: &str = "mcp-contextforge-gateway==1.1.0";
+/// The pinned package installed for [`Bridge::McpProxy`] unless the spec
+/// names another.
+pub const DEFAULT_MCP_PROXY_REQUIREMENT: &str = "mcp-proxy==0.13.0";
 
 /// One script-based MCP server and how to containerize it.
 ///
@@ -79,6 +79,11 @@ pub struct ServerSpec {
     /// upstream API). Off by default: the fleet network is internal.
     #[serde(default)]
     pub egress: bool,
+    /// Services of the fleet (usually [`FleetSpec::backends`]) that must run
+    /// before this server starts: compose waits until each is healthy, or
+    /// started when it has no healthcheck. The server reaches them by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
 }
 
 impl ServerSpec {
@@ -108,6 +113,7 @@ impl ServerSpec {
             writable_paths: Vec::new(),
             resources: Resources::default(),
             egress: false,
+            depends_on: Vec::new(),
         }
     }
 }
@@ -261,101 +267,73 @@ fn default_sse_path() -> String {
 
 /// Bridges that serve a stdio server over streamable HTTP. The crate docs
 /// compare them.
+///
+/// Every bridge here passes the same test through a real gateway: at least
+/// 50 concurrent tool calls with distinct arguments, each answered with its
+/// own result. ContextForge's `mcpgateway.translate` is not offered: it
+/// multiplexes every session onto one stdio process without keeping request
+/// ids apart, and gave concurrent calls one another's answers (the
+/// repository's `RELIABILITY.md`, "Bridges").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Bridge {
-    /// ContextForge's `mcpgateway.translate` (Python or Node runtime).
-    /// Works with any stdio command and serves `GET /healthz`, but brings
-    /// the whole gateway package.
-    ///
-    /// The bridge gets a virtual environment of its own
-    /// ([`crate::BRIDGE_VENV_DIR`]), next to the server's
-    /// ([`crate::VENV_DIR`]): ContextForge pins its own `mcp` (`mcp>=2` for
-    /// 1.1.0), which in a shared environment would replace the version a
-    /// FastMCP 1.x server pins, and pip only warns about such a conflict.
-    /// The build runs `pip check` on every environment, so a conflict fails
-    /// `docker build` instead of shipping an image that cannot start.
-    ///
-    /// At run time a generated launcher ([`crate::TRANSLATE_LAUNCHER_FILE`])
-    /// gives translate the secrets its config module insists on as fresh
-    /// random throwaway values and removes them before the stdio child
-    /// starts: the gateway's own secrets are never needed nor passed.
-    ///
-    /// **Concurrent calls cross-wire** (translate of ContextForge 1.1.0): it
-    /// multiplexes every session onto the one stdio process, so calls in
-    /// flight at the same time can get one another's answers (measured in
-    /// the repository's `RELIABILITY.md`, "Load"). Prefer
-    /// [`Bridge::FastmcpLauncher`] for FastMCP scripts; behind translate,
-    /// call one tool at a time.
-    ContextforgeTranslate {
-        /// Pinned pip requirement (`name==version`) installed into the
-        /// bridge's environment; ignored when `lock` is set. `null` (with no
-        /// `lock`) when the server's dependency manifest already provides
-        /// `mcp-contextforge-gateway`: the bridge then runs from the
-        /// server's environment and shares its dependencies (Python only).
-        #[serde(default = "default_translate_requirement")]
-        requirement: Option<String>,
-        /// A requirements file for the bridge with a `--hash=` for every
-        /// package (e.g. `pip-compile --generate-hashes` output), relative to
-        /// the build context; installed with `--require-hashes` instead of
-        /// `requirement`. Required when the server's requirements use
-        /// `require_hashes`: otherwise the bridge and everything it pulls in
-        /// would be installed unverified, and would already satisfy most of
-        /// the server's hashed pins.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        lock: Option<String>,
-        /// Interpreter that creates the bridge's environment: a command on
-        /// the base image's `PATH` or an absolute path; the base image must
-        /// provide it with its `venv` module, in a version ContextForge
-        /// supports (3.12 or 3.13 for 1.1.0). `null` uses the runtime's
-        /// interpreter (Python) or `python3` (Node).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        interpreter: Option<String>,
-    },
     /// A small generated launcher (Python runtime) that imports a FastMCP /
-    /// MCPServer script and runs it with the `mcp` SDK's own streamable-HTTP
-    /// server, bound to all interfaces and with DNS-rebinding protection
-    /// that admits the service name (only that name: register the server
-    /// under it, see [`crate::ComposeService::registration_url`]). Needs
-    /// `mcp` from the dependency manifest.
+    /// MCPServer script and serves its server object over streamable HTTP
+    /// in the same process: standalone `fastmcp` 2.x to 4.x, `mcp` 1.x
+    /// `FastMCP` and `mcp` 2.x `MCPServer`. It binds all interfaces and
+    /// admits the service name (and `localhost`) as `Host` header, only that
+    /// name: register the server under it, see
+    /// [`crate::ComposeService::registration_url`]. Needs the server's own
+    /// `fastmcp` or `mcp` from the dependency manifest, nothing else.
     FastmcpLauncher {
         /// Name of the module-level server object; `null` finds the single
         /// FastMCP / MCPServer instance in the module.
         #[serde(default)]
         server_object: Option<String>,
     },
-    /// `supergateway` (Node runtime), a small Node bridge. It comes from the
-    /// npm registry (or an npm cache made where the registry is reachable).
-    Supergateway {
-        /// Version installed in the builder stage; `null` when the project's
-        /// `package.json` and lockfile already depend on `supergateway`
-        /// (preferred: the lockfile pins it with an integrity hash).
-        #[serde(default)]
-        version: Option<String>,
+    /// [`mcp-proxy`](https://pypi.org/project/mcp-proxy/) (Python or Node
+    /// runtime): serves any stdio command as streamable HTTP on `/mcp` (and
+    /// SSE on `/sse`). It holds one MCP client session to the one stdio
+    /// child and forwards every call through it, so request ids stay
+    /// distinct and concurrent calls get their own answers. The child gets
+    /// the container's environment (`--pass-environment`).
+    ///
+    /// The bridge gets a virtual environment of its own
+    /// ([`crate::BRIDGE_VENV_DIR`]), next to the server's
+    /// ([`crate::VENV_DIR`]): mcp-proxy pins its own `mcp`, which in a
+    /// shared environment could replace the version the server pins, and
+    /// pip only warns about such a conflict. The build runs `pip check` on
+    /// every environment, so a conflict fails `docker build` instead of
+    /// shipping an image that cannot start. A Node server's base image must
+    /// also provide a Python with `venv` for the bridge (Debian:
+    /// `python3-venv` next to `nodejs`).
+    McpProxy {
+        /// Pinned pip requirement (`name==version`) installed into the
+        /// bridge's environment; ignored when `lock` is set. `null` (with no
+        /// `lock`) when the server's dependency manifest already provides
+        /// `mcp-proxy`: the bridge then runs from the server's environment
+        /// (Python only).
+        #[serde(default = "default_mcp_proxy_requirement")]
+        requirement: Option<String>,
+        /// A requirements file for the bridge with a `--hash=` for every
+        /// package (e.g. `pip-compile --generate-hashes` output), relative to
+        /// the build context; installed with `--require-hashes` instead of
+        /// `requirement`. Required when the server's requirements use
+        /// `require_hashes`: otherwise the bridge and everything it pulls in
+        /// would be installed unverified.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lock: Option<String>,
+        /// Interpreter that creates the bridge's environment: a command on
+        /// the base image's `PATH` or an absolute path (Python 3.10 or
+        /// newer, with its `venv` module). `null` uses the runtime's
+        /// interpreter (Python) or `python3` (Node).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interpreter: Option<String>,
     },
 }
 
 impl Bridge {
-    /// `mcpgateway.translate` with the default pinned package, unhashed.
-    pub fn contextforge_translate() -> Self {
-        Self::ContextforgeTranslate {
-            requirement: default_translate_requirement(),
-            lock: None,
-            interpreter: None,
-        }
-    }
-
-    /// `mcpgateway.translate` installed from a hashed lock (a path relative
-    /// to the build context), with `--require-hashes`.
-    pub fn contextforge_translate_locked(lock: impl Into<String>) -> Self {
-        Self::ContextforgeTranslate {
-            requirement: default_translate_requirement(),
-            lock: Some(lock.into()),
-            interpreter: None,
-        }
-    }
-
     /// The FastMCP launcher with auto-detection of the server object.
     pub fn fastmcp_launcher() -> Self {
         Self::FastmcpLauncher {
@@ -363,18 +341,36 @@ impl Bridge {
         }
     }
 
+    /// `mcp-proxy` with the default pinned package, unhashed.
+    pub fn mcp_proxy() -> Self {
+        Self::McpProxy {
+            requirement: default_mcp_proxy_requirement(),
+            lock: None,
+            interpreter: None,
+        }
+    }
+
+    /// `mcp-proxy` installed from a hashed lock (a path relative to the
+    /// build context), with `--require-hashes`.
+    pub fn mcp_proxy_locked(lock: impl Into<String>) -> Self {
+        Self::McpProxy {
+            requirement: default_mcp_proxy_requirement(),
+            lock: Some(lock.into()),
+            interpreter: None,
+        }
+    }
+
     /// Stable short name used in labels and docs.
     pub fn slug(&self) -> &'static str {
         match self {
-            Self::ContextforgeTranslate { .. } => "contextforge-translate",
             Self::FastmcpLauncher { .. } => "fastmcp-launcher",
-            Self::Supergateway { .. } => "supergateway",
+            Self::McpProxy { .. } => "mcp-proxy",
         }
     }
 }
 
-fn default_translate_requirement() -> Option<String> {
-    Some(DEFAULT_TRANSLATE_REQUIREMENT.to_owned())
+fn default_mcp_proxy_requirement() -> Option<String> {
+    Some(DEFAULT_MCP_PROXY_REQUIREMENT.to_owned())
 }
 
 /// Dependency manifest.
@@ -536,22 +532,35 @@ fn default_retries() -> u32 {
 /// 127.0.0.1, so a server that listens on loopback only is unhealthy
 /// instead of passing a probe its clients would fail. A hostname that
 /// resolves to a loopback address fails the probe too. The probe is a
-/// `python -c` (Python images) or `node -e` (Node images) one-liner using
-/// only the standard library, and ignores proxy variables.
+/// generated script ([`crate::PROBE_FILE`], Python or Node, standard
+/// library only, no proxy) run with the image's own interpreter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Probe {
-    /// `GET /healthz` for bridges that serve it (translate, supergateway),
-    /// a TCP connect to the port otherwise.
+    /// An MCP round trip on the endpoint the gateway registers: `initialize`,
+    /// `notifications/initialized`, then `tools/list`, which must answer
+    /// with a tool list (over streamable HTTP, or over the SSE stream and
+    /// its message endpoint); the session is closed again. A port that
+    /// accepts connections while the server (or a bridge's stdio child) is
+    /// wedged is unhealthy: `tools/list` is answered by the server itself,
+    /// not by a bridge.
     #[default]
-    Auto,
-    /// TCP connect to the port: works for any server.
+    Mcp,
+    /// TCP connect to the port: for services that speak no MCP.
     Tcp,
-    /// HTTP `GET` of `path` must answer 2xx.
+    /// HTTP `GET` of `path` must answer 2xx: for services that speak no
+    /// MCP but have a health endpoint (ContextForge's `/health`).
     Http {
         /// Absolute request path.
         path: String,
+    },
+    /// Any program the image has, in exec form (no shell): exit 0 is
+    /// healthy. The only kind a [`BackendService`] may use, since the
+    /// generator does not know what such an image contains.
+    Command {
+        /// Program and arguments.
+        argv: Vec<String>,
     },
 }
 
@@ -692,11 +701,13 @@ impl AptPackage {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Resources {
-    /// CPU limit in cores; default 0.5.
+    /// CPU limit in cores; default 0.5 for a server, 1 for a backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpus: Option<f64>,
-    /// Memory limit in compose syntax (`256M`, `1G`); default 256M, or 512M
-    /// with the translate bridge (it measured 240 MB RSS with its child).
+    /// Memory limit in compose syntax (`256M`, `1G`); default 256M for a
+    /// server (every server style, and mcp-proxy with its child, idles well
+    /// below it; the repository's BENCHMARKS.md has the figures), 512M for
+    /// a backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
 }
@@ -710,6 +721,11 @@ pub struct FleetSpec {
     pub name: String,
     /// The servers; each one's build context is `<context_root>/<name>`.
     pub servers: Vec<ServerSpec>,
+    /// Services that are not MCP servers and are not built here (a vector
+    /// database, a model server), run from existing images on the fleet
+    /// network; servers name them in [`ServerSpec::depends_on`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<BackendService>,
     /// The ContextForge gateway service, if the compose file should run it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayService>,
@@ -731,6 +747,7 @@ impl FleetSpec {
         Self {
             name: name.into(),
             servers,
+            backends: Vec::new(),
             gateway: None,
             context_root: default_context_root(),
             image_prefix: default_image_prefix(),
@@ -744,6 +761,77 @@ fn default_context_root() -> String {
 }
 fn default_image_prefix() -> String {
     "mcpfleet".to_owned()
+}
+
+/// A service of the fleet that is not an MCP server and is not built by the
+/// generator: a database, a vector store or a model server (the seed
+/// project's Chroma and Ollama), run from an existing image on the fleet's
+/// private network. It is never registered with a gateway; servers reach it
+/// by its name and list it in [`ServerSpec::depends_on`].
+///
+/// It runs hardened like the servers (no capability, no privilege gain, a
+/// tmpfs `/tmp`, a read-only root unless `read_only` is false), with its
+/// writable paths on named volumes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct BackendService {
+    /// Service name, a DNS label: the name servers reach it by.
+    pub name: String,
+    /// The image (pulled or built elsewhere; the generator builds nothing).
+    pub image: ImageRef,
+    /// Container port it listens on.
+    pub port: u16,
+    /// Program and arguments replacing the image's command; empty keeps it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Environment variables (secrets by name only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    /// Absolute paths it writes; each becomes a named volume.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writable_paths: Vec<String>,
+    /// Health probe; its `probe` must be [`Probe::Command`]. Without one,
+    /// servers that depend on the backend wait only for it to start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Healthcheck>,
+    /// CPU and memory limits; default 1 CPU, 512M.
+    #[serde(default)]
+    pub resources: Resources,
+    /// Numeric identity; `null` keeps the image's own user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<RunAs>,
+    /// Whether the root filesystem is read-only (default true).
+    #[serde(default = "default_true")]
+    pub read_only: bool,
+    /// Whether it may reach networks outside the fleet (to download a
+    /// model, say). Off by default.
+    #[serde(default)]
+    pub egress: bool,
+}
+
+impl BackendService {
+    /// A backend from `image` listening on `port`, with every optional field
+    /// at its default.
+    pub fn new(name: impl Into<String>, image: ImageRef, port: u16) -> Self {
+        Self {
+            name: name.into(),
+            image,
+            port,
+            command: Vec::new(),
+            env: Vec::new(),
+            writable_paths: Vec::new(),
+            healthcheck: None,
+            resources: Resources::default(),
+            user: None,
+            read_only: true,
+            egress: false,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Compose restart policy.

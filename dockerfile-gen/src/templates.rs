@@ -17,9 +17,12 @@ pub const COMPOSE: &str = "compose";
 pub const STACK: &str = "stack";
 /// The FastMCP launcher (supporting file); data: [`crate::BuildPlan`].
 pub const FASTMCP_LAUNCHER: &str = "fastmcp_launcher.py";
-/// The `mcpgateway.translate` launcher (supporting file
-/// [`crate::TRANSLATE_LAUNCHER_FILE`]); data: [`crate::BuildPlan`].
-pub const TRANSLATE_LAUNCHER: &str = "translate_launcher.py";
+/// The MCP health probe for images with a Python (supporting file
+/// [`crate::PROBE_FILE`]); data: [`crate::BuildPlan`].
+pub const PROBE: &str = "mcpfleet_probe.py";
+/// The MCP health probe for Node images (supporting file
+/// [`crate::NODE_PROBE_FILE`]); data: [`crate::BuildPlan`].
+pub const NODE_PROBE: &str = "mcpfleet_probe.js";
 
 /// Every built-in template as `(name, source)`.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -31,8 +34,9 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         FASTMCP_LAUNCHER,
         include_str!("../templates/fastmcp_launcher.py.hbs"),
     ),
+    (PROBE, include_str!("../templates/mcpfleet_probe.py.hbs")),
     (
-        TRANSLATE_LAUNCHER,
-        include_str!("../templates/translate_launcher.py.hbs"),
+        NODE_PROBE,
+        include_str!("../templates/mcpfleet_probe.js.hbs"),
     ),
 ];

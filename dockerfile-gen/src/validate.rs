@@ -10,11 +10,12 @@ use std::net::IpAddr;
 use crate::error::{Error, Result};
 use crate::layout::{
     GATEWAY_SERVICE, GENERATED_LABEL_PREFIXES, RESERVED_DIRS, RESERVED_ENV, TMPFS_DIR,
-    gateway_volume, is_gateway_owned_env, is_translate_owned_env, volume_name,
+    gateway_volume, is_gateway_owned_env, volume_name,
 };
 use crate::spec::{
-    AptPackage, Bridge, Dependencies, Entrypoint, EnvVar, FleetSpec, GatewayService, Healthcheck,
-    ImageRef, InstallMode, Labels, Probe, Resources, RunAs, Runtime, ServerSpec, ServerTransport,
+    AptPackage, BackendService, Bridge, Dependencies, Entrypoint, EnvVar, FleetSpec,
+    GatewayService, Healthcheck, ImageRef, InstallMode, Labels, Probe, Resources, RunAs, Runtime,
+    ServerSpec, ServerTransport,
 };
 
 /// Joins a field path: `at("servers[1]", "env")` is `servers[1].env`.
@@ -70,23 +71,7 @@ pub(crate) fn server<'a>(spec: &'a ServerSpec, prefix: &str) -> Result<Valid<'a,
     transport(spec, prefix, is_python)?;
     dependencies(spec, prefix, is_python)?;
     sources(spec, prefix)?;
-    env_vars(&at(prefix, "env"), &spec.env)?;
-    if let ServerTransport::Stdio {
-        bridge: Bridge::ContextforgeTranslate { .. },
-    } = &spec.transport
-    {
-        for (i, var) in spec.env.iter().enumerate() {
-            if is_translate_owned_env(&var.name) {
-                return Err(Error::invalid(
-                    at(prefix, &format!("env[{i}].name")),
-                    format!(
-                        "`{}` is a gateway setting or secret: the translate launcher gives the bridge throwaway values itself, and a value from the deployer's environment would hand the gateway's own to this server",
-                        var.name
-                    ),
-                ));
-            }
-        }
-    }
+    env_vars(&at(prefix, "env"), &spec.env, RESERVED_ENV)?;
     port(&at(prefix, "port"), spec.port)?;
     healthcheck(&at(prefix, "healthcheck"), &spec.healthcheck)?;
     run_as(&at(prefix, "user"), &spec.user)?;
@@ -135,11 +120,60 @@ pub(crate) fn fleet(spec: &FleetSpec) -> Result<Valid<'_, FleetSpec>> {
         }
         seen.push(&server_spec.name);
     }
+    for (i, backend) in spec.backends.iter().enumerate() {
+        let prefix = idx("backends", i);
+        backend_service(&prefix, backend)?;
+        if let Some(first) = seen.iter().position(|name| *name == backend.name) {
+            return Err(Error::invalid(
+                at(&prefix, "name"),
+                format!(
+                    "is `{}`, already the name of {}: service names must be unique",
+                    backend.name,
+                    service_field(spec, first)
+                ),
+            ));
+        }
+        if spec.gateway.is_some() && backend.name == GATEWAY_SERVICE {
+            return Err(Error::invalid(
+                at(&prefix, "name"),
+                format!("is `{GATEWAY_SERVICE}`, the name of the gateway service; pick another"),
+            ));
+        }
+        seen.push(&backend.name);
+    }
+    for (i, server_spec) in spec.servers.iter().enumerate() {
+        let field = at(&idx("servers", i), "depends_on");
+        for (j, name) in server_spec.depends_on.iter().enumerate() {
+            if *name == server_spec.name {
+                return Err(Error::invalid(idx(&field, j), "names the server itself"));
+            }
+            if !seen.contains(&name.as_str()) {
+                return Err(Error::invalid(
+                    idx(&field, j),
+                    format!(
+                        "names `{}`, which is no server or backend of the fleet ({})",
+                        printable(name),
+                        seen.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
     if let Some(gateway) = &spec.gateway {
         gateway_service("gateway", gateway)?;
     }
     distinct_volumes(spec)?;
     Ok(Valid(spec))
+}
+
+/// `servers[i]` or `backends[j]`, for the `n`-th service name of a fleet
+/// (servers first).
+fn service_field(spec: &FleetSpec, n: usize) -> String {
+    if n < spec.servers.len() {
+        format!("servers[{n}]")
+    } else {
+        format!("backends[{}]", n - spec.servers.len())
+    }
 }
 
 /// Two writable paths must not end up on one compose volume (their data
@@ -149,10 +183,15 @@ fn distinct_volumes(spec: &FleetSpec) -> Result<()> {
     if spec.gateway.is_some() {
         owners.push((gateway_volume(), "gateway".to_owned()));
     }
-    for (i, server_spec) in spec.servers.iter().enumerate() {
-        for (j, path) in server_spec.writable_paths.iter().enumerate() {
-            let field = idx(&at(&idx("servers", i), "writable_paths"), j);
-            let volume = volume_name(&server_spec.name, path);
+    let services = spec
+        .servers
+        .iter()
+        .map(|s| (&s.name, &s.writable_paths))
+        .chain(spec.backends.iter().map(|b| (&b.name, &b.writable_paths)));
+    for (i, (name, paths)) in services.enumerate() {
+        for (j, path) in paths.iter().enumerate() {
+            let field = idx(&at(&service_field(spec, i), "writable_paths"), j);
+            let volume = volume_name(name, path);
             if let Some((_, first)) = owners.iter().find(|(name, _)| *name == volume) {
                 return Err(Error::invalid(
                     field,
@@ -165,6 +204,35 @@ fn distinct_volumes(spec: &FleetSpec) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn backend_service(prefix: &str, backend: &BackendService) -> Result<()> {
+    dns_label(&at(prefix, "name"), &backend.name)?;
+    image_ref(&at(prefix, "image"), &backend.image)?;
+    port(&at(prefix, "port"), backend.port)?;
+    if let Some(first) = backend.command.first() {
+        let field = at(prefix, "command");
+        program(&idx(&field, 0), first)?;
+        arguments(&field, &backend.command)?;
+    }
+    // The generator sets nothing in a backend's image: every name is the backend's own.
+    env_vars(&at(prefix, "env"), &backend.env, &[])?;
+    writable_paths(&at(prefix, "writable_paths"), &backend.writable_paths)?;
+    if let Some(check) = &backend.healthcheck {
+        let field = at(prefix, "healthcheck");
+        if !matches!(check.probe, Probe::Command { .. }) {
+            return Err(Error::invalid(
+                at(&field, "probe"),
+                "must be `command` for a backend: the generator did not build its image and does not know which program could probe it",
+            ));
+        }
+        healthcheck(&field, check)?;
+    }
+    resources(&at(prefix, "resources"), &backend.resources)?;
+    match &backend.user {
+        Some(user) => run_as(&at(prefix, "user"), user),
+        None => Ok(()),
+    }
 }
 
 fn gateway_service(prefix: &str, gateway: &GatewayService) -> Result<()> {
@@ -183,7 +251,7 @@ fn gateway_service(prefix: &str, gateway: &GatewayService) -> Result<()> {
             ));
         }
     }
-    env_vars(&at(prefix, "env"), &gateway.env)?;
+    env_vars(&at(prefix, "env"), &gateway.env, RESERVED_ENV)?;
     for (i, var) in gateway.env.iter().enumerate() {
         if is_gateway_owned_env(&var.name) {
             return Err(Error::invalid(
@@ -221,13 +289,10 @@ fn runtime(spec: &ServerSpec, prefix: &str) -> Result<bool> {
 }
 
 fn entrypoint(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
-    // A stdio command is handed to a bridge that splits it into words again,
-    // so quotes and shell syntax there would change its meaning.
-    let bridged = matches!(spec.transport, ServerTransport::Stdio { .. });
     match &spec.entrypoint {
         Entrypoint::Script { path, args } => {
             rel_path(&at(prefix, "entrypoint.path"), path)?;
-            arguments(&at(prefix, "entrypoint.args"), args, bridged)
+            arguments(&at(prefix, "entrypoint.args"), args)
         }
         Entrypoint::Module { module, args } => {
             if !is_python {
@@ -237,7 +302,7 @@ fn entrypoint(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
                 ));
             }
             python_module(&at(prefix, "entrypoint.module"), module)?;
-            arguments(&at(prefix, "entrypoint.args"), args, bridged)
+            arguments(&at(prefix, "entrypoint.args"), args)
         }
         Entrypoint::Command { argv } => {
             let field = at(prefix, "entrypoint.argv");
@@ -245,7 +310,7 @@ fn entrypoint(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
                 return Err(Error::invalid(field, "must name a program"));
             };
             program(&idx(&field, 0), first)?;
-            arguments(&field, argv, bridged)
+            arguments(&field, argv)
         }
     }
 }
@@ -259,7 +324,7 @@ fn transport(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
         ServerTransport::Stdio { bridge } => {
             let field = at(&field, "bridge");
             match bridge {
-                Bridge::ContextforgeTranslate {
+                Bridge::McpProxy {
                     requirement,
                     lock,
                     interpreter,
@@ -282,22 +347,22 @@ fn transport(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
                     );
                     match (requirement, lock) {
                         (_, Some(_)) => Ok(()),
-                        // Nothing would install mcpgateway: the image could not start.
+                        // Nothing would install mcp-proxy: the image could not start.
                         (None, None) if !is_python => Err(Error::invalid(
                             at(&field, "requirement"),
-                            "is unset, so mcp-contextforge-gateway would have to come from the dependency manifest, but the runtime is node: pin it here or give a `lock`",
+                            "is unset, so mcp-proxy would have to come from the dependency manifest, but the runtime is node: pin it here or give a `lock`",
                         )),
                         (None, None) if spec.dependencies == Dependencies::None => {
                             Err(Error::invalid(
                                 at(&field, "requirement"),
-                                "is unset, so mcp-contextforge-gateway must come from the dependency manifest, but dependencies is none: pin it here, give a `lock`, or list it in a requirements file or pyproject.toml",
+                                "is unset, so mcp-proxy must come from the dependency manifest, but dependencies is none: pin it here, give a `lock`, or list it in a requirements file or pyproject.toml",
                             ))
                         }
                         // From the server's own (possibly hashed) manifest.
                         (None, None) => Ok(()),
                         (Some(_), None) if hashed => Err(Error::invalid(
                             at(&field, "lock"),
-                            "is unset, but dependencies.require_hashes is true: the bridge and every package it pulls in would be installed without a hash check (and would already satisfy most of the server's hashed pins); give a hashed requirements file for the bridge (e.g. `pip-compile --generate-hashes`)",
+                            "is unset, but dependencies.require_hashes is true: the bridge and every package it pulls in would be installed without a hash check; give a hashed requirements file for the bridge (e.g. `pip-compile --generate-hashes`)",
                         )),
                         (Some(_), None) => Ok(()),
                     }
@@ -306,7 +371,7 @@ fn transport(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
                     if !is_python {
                         return Err(Error::invalid(
                             field,
-                            "is fastmcp_launcher, which runs Python FastMCP scripts; for a node server use supergateway",
+                            "is fastmcp_launcher, which runs Python FastMCP scripts; for a node server use mcp_proxy",
                         ));
                     }
                     if matches!(spec.entrypoint, Entrypoint::Command { .. }) {
@@ -318,31 +383,13 @@ fn transport(spec: &ServerSpec, prefix: &str, is_python: bool) -> Result<()> {
                     if spec.dependencies == Dependencies::None {
                         return Err(Error::invalid(
                             at(prefix, "dependencies"),
-                            "is none, but fastmcp_launcher needs the `mcp` package: list it in a requirements file or pyproject.toml",
+                            "is none, but fastmcp_launcher needs the server's `fastmcp` or `mcp` package: list it in a requirements file or pyproject.toml",
                         ));
                     }
                     if let Some(object) = server_object {
                         python_identifier(&at(&field, "server_object"), object)?;
                     }
                     Ok(())
-                }
-                Bridge::Supergateway { version } => {
-                    if is_python {
-                        return Err(Error::invalid(
-                            field,
-                            "is supergateway, which runs on node; for a python server use contextforge_translate or fastmcp_launcher",
-                        ));
-                    }
-                    match version {
-                        Some(version) => package_version(&at(&field, "version"), version),
-                        None if !matches!(spec.dependencies, Dependencies::Npm { .. }) => {
-                            Err(Error::invalid(
-                                at(&field, "version"),
-                                "is unset, so supergateway must come from package.json, but dependencies is not npm: pin a version or add it to package.json",
-                            ))
-                        }
-                        None => Ok(()),
-                    }
                 }
             }
         }
@@ -458,12 +505,13 @@ fn sources(spec: &ServerSpec, prefix: &str) -> Result<()> {
     }
 }
 
-fn env_vars(field: &str, vars: &[EnvVar]) -> Result<()> {
+/// Names, uniqueness and values of `vars`; a name in `reserved` is the generator's.
+fn env_vars(field: &str, vars: &[EnvVar], reserved: &[&str]) -> Result<()> {
     let mut seen: Vec<&str> = Vec::new();
     for (i, var) in vars.iter().enumerate() {
         let item = idx(field, i);
         env_name(&at(&item, "name"), &var.name)?;
-        if RESERVED_ENV.contains(&var.name.as_str()) {
+        if reserved.contains(&var.name.as_str()) {
             return Err(Error::invalid(
                 at(&item, "name"),
                 format!("`{}` is set by the generator", var.name),
@@ -508,10 +556,18 @@ fn healthcheck(field: &str, check: &Healthcheck) -> Result<()> {
             return Err(Error::invalid(at(field, name), "must be at least 1"));
         }
     }
-    if let Probe::Http { path } = &check.probe {
-        url_path(&at(field, "probe.path"), path)?;
+    match &check.probe {
+        Probe::Http { path } => url_path(&at(field, "probe.path"), path),
+        Probe::Command { argv } => {
+            let field = at(field, "probe.argv");
+            let Some(first) = argv.first() else {
+                return Err(Error::invalid(field, "must name a program"));
+            };
+            program(&idx(&field, 0), first)?;
+            arguments(&field, argv)
+        }
+        Probe::Mcp | Probe::Tcp => Ok(()),
     }
-    Ok(())
 }
 
 fn run_as(field: &str, user: &RunAs) -> Result<()> {
@@ -945,28 +1001,14 @@ fn quoted_value(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Characters a shell (or a shell-words splitter) would interpret.
-const SHELL_META: &[char] = &[
-    '\'', '"', '`', '$', '\\', ';', '&', '|', '<', '>', '(', ')', '{', '}', '[', ']', '*', '?',
-    '!', '#', '~', '%', '^',
-];
-
-fn arguments(field: &str, args: &[String], bridged: bool) -> Result<()> {
+/// Arguments of an exec-form command: no shell and no bridge ever splits
+/// them again, so any text goes but control characters.
+fn arguments(field: &str, args: &[String]) -> Result<()> {
     for (i, arg) in args.iter().enumerate() {
         let item = idx(field, i);
         no_control(&item, arg)?;
         if arg.len() > 4096 {
             return Err(Error::invalid(item, "is longer than 4096 characters"));
-        }
-        if bridged && let Some(c) = arg.chars().find(|c| SHELL_META.contains(c)) {
-            {
-                let why = if matches!(c, '\'' | '"') {
-                    "quotes are not allowed in a command the stdio bridge splits into words again (an unbalanced one would swallow the rest of the command)"
-                } else {
-                    "a shell metacharacter, and the stdio bridge splits this command into words again"
-                };
-                return Err(Error::invalid(item, format!("contains `{c}`: {why}")));
-            }
         }
     }
     Ok(())

@@ -110,7 +110,7 @@ fn every_service_is_hardened_and_limited() {
         "docker-compose 1.29 rejects a top-level name"
     );
     let services = compose["services"].as_mapping().unwrap();
-    assert_eq!(services.len(), 4);
+    assert_eq!(services.len(), 5);
     for (name, service) in services {
         let name = name.as_str().unwrap();
         assert_eq!(strings(&service["cap_drop"]), ["ALL"], "{name}");
@@ -138,6 +138,12 @@ fn every_service_is_hardened_and_limited() {
             for server in ["utils", "shout", "notes"] {
                 assert_eq!(depends[server]["condition"], "service_healthy");
             }
+        } else if name == "vector-db" {
+            // A backend: the image's own user and command, never registered, on the private network only.
+            assert!(service.get("user").is_none() && service.get("command").is_none());
+            assert_eq!(service["read_only"], Value::from(true), "{name}");
+            assert_eq!(strings(&service["networks"]), ["demo-private"]);
+            assert!(service.get("ports").is_none());
         } else {
             assert_eq!(service["read_only"], Value::from(true), "{name}");
             assert!(
@@ -147,6 +153,15 @@ fn every_service_is_hardened_and_limited() {
             assert_eq!(service["user"], "10001:10001", "{name}");
         }
     }
+    // A server waits for the backend it calls to be healthy.
+    assert_eq!(
+        services["shout"]["depends_on"]["vector-db"]["condition"],
+        "service_healthy"
+    );
+    assert_eq!(
+        strings(&services["vector-db"]["volumes"]),
+        ["vector-db-data:/data"]
+    );
     assert_eq!(
         compose["networks"]["demo-private"]["internal"],
         Value::from(true)

@@ -97,26 +97,21 @@ fn spec_strategy() -> impl Strategy<Value = ServerSpec> {
                     args: args.iter().map(|a| format!("--{a}")).collect(),
                 };
                 // A hashed server needs a hashed bridge; the lock is optional otherwise.
-                let translate = if hashes || deps == 2 {
-                    Bridge::contextforge_translate_locked("bridge/requirements.lock")
+                let proxy = if hashes || deps == 2 {
+                    Bridge::mcp_proxy_locked("bridge/requirements.lock")
                 } else {
-                    Bridge::contextforge_translate()
+                    Bridge::mcp_proxy()
                 };
                 let transport = match (is_python, transport) {
                     (_, 0) => ServerTransport::StreamableHttp {
                         path: "/mcp".into(),
                     },
-                    (_, 3) | (true, 1) => ServerTransport::Stdio { bridge: translate },
+                    (_, 3) | (_, 1) => ServerTransport::Stdio { bridge: proxy },
                     (true, _) => ServerTransport::Stdio {
                         bridge: Bridge::fastmcp_launcher(),
                     },
-                    (false, 1) => ServerTransport::Sse {
+                    (false, _) => ServerTransport::Sse {
                         path: "/sse".into(),
-                    },
-                    (false, _) => ServerTransport::Stdio {
-                        bridge: Bridge::Supergateway {
-                            version: Some("3.4.3".into()),
-                        },
                     },
                 };
                 let dependencies = match (is_python, deps) {
@@ -127,16 +122,7 @@ fn spec_strategy() -> impl Strategy<Value = ServerSpec> {
                         path: "requirements.txt".into(),
                         require_hashes: hashes,
                     },
-                    (false, 0)
-                        if !matches!(
-                            transport,
-                            ServerTransport::Stdio {
-                                bridge: Bridge::Supergateway { .. }
-                            }
-                        ) =>
-                    {
-                        Dependencies::None
-                    }
+                    (false, 0) => Dependencies::None,
                     (false, _) => Dependencies::Npm {
                         manifest: "package.json".into(),
                         lockfile: "package-lock.json".into(),

@@ -36,14 +36,28 @@ fn spec() -> KubernetesSpec {
         .registrar(registrar)
 }
 
-fn plan() -> KubernetesPlan {
+/// The test fleet without its backend (Kubernetes leaves backends to their own charts).
+fn fleet_without_backends() -> FleetPlan {
     let mut fleet = common::fleet_spec();
+    fleet.backends.clear();
+    for server in &mut fleet.servers {
+        server.depends_on.clear();
+    }
     // One server that calls out, to see both egress policies.
     fleet.servers[1].egress = true;
-    FleetPlan::from_spec(&fleet)
-        .unwrap()
-        .kubernetes(&spec())
-        .unwrap()
+    FleetPlan::from_spec(&fleet).unwrap()
+}
+
+fn plan() -> KubernetesPlan {
+    fleet_without_backends().kubernetes(&spec()).unwrap()
+}
+
+#[test]
+fn backends_are_refused_by_name() {
+    let (fleet, _) = common::fleet();
+    let err = fleet.kubernetes(&spec()).unwrap_err();
+    assert_eq!(err.field(), Some("backends"));
+    assert!(err.to_string().contains("`vector-db`"), "{err}");
 }
 
 fn rendered() -> Vec<(String, String)> {
@@ -168,7 +182,7 @@ fn every_pod_is_hardened() {
 
 #[test]
 fn probes_run_the_images_healthcheck() {
-    let (fleet, _) = common::fleet();
+    let fleet = fleet_without_backends();
     let plan = plan();
     for (server, service) in plan.servers.iter().zip(&fleet.compose.services) {
         let deployment = serde_json::to_value(&server.deployment).unwrap();
@@ -176,7 +190,7 @@ fn probes_run_the_images_healthcheck() {
         for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
             assert_eq!(
                 container[probe]["exec"]["command"],
-                serde_json::json!(service.healthcheck.test),
+                serde_json::json!(service.healthcheck.as_ref().unwrap().test),
                 "{} {probe}",
                 server.name
             );
@@ -371,7 +385,7 @@ fn the_plan_is_data() {
 
 #[test]
 fn bad_input_names_the_field() {
-    let (fleet, _) = common::fleet();
+    let fleet = fleet_without_backends();
     let err = fleet
         .kubernetes(&KubernetesSpec::new("mcp").replicas("utlis", 2))
         .unwrap_err();

@@ -103,7 +103,7 @@ proptest! {
 
     #[test]
     fn hostile_values_are_rejected_or_contained(slot in 0usize..11, value in hostile()) {
-        let mut spec = common::server_spec("python-translate");
+        let mut spec = common::server_spec("python-proxy");
         let field = inject(&mut spec, slot, value.clone());
         match BuildPlan::from_spec(&spec) {
             Err(Error::InvalidSpec { field: got, .. }) => {

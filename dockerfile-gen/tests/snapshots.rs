@@ -31,12 +31,11 @@ fn fastmcp_launcher_renders_the_snapshotted_script() {
 }
 
 #[test]
-fn translate_launcher_renders_the_snapshotted_script() {
-    let (_, files) = common::render(&common::server_spec("python-translate"));
-    insta::assert_snapshot!(
-        "translate_launcher.py",
-        files.get("mcpfleet_translate.py").unwrap()
-    );
+fn probes_render_the_snapshotted_scripts() {
+    let (_, files) = common::render(&common::server_spec("python-proxy"));
+    insta::assert_snapshot!("mcpfleet_probe.py", files.get("mcpfleet_probe.py").unwrap());
+    let (_, files) = common::render(&common::server_spec("node-http"));
+    insta::assert_snapshot!("mcpfleet_probe.js", files.get("mcpfleet_probe.js").unwrap());
 }
 
 #[test]
@@ -56,8 +55,8 @@ fn three_server_fleet_renders_the_snapshotted_compose_file() {
 
 #[test]
 fn plan_serializes_to_the_snapshotted_json() {
-    let plan = BuildPlan::from_spec(&common::server_spec("python-translate")).unwrap();
-    insta::assert_json_snapshot!("python-translate.plan", plan);
+    let plan = BuildPlan::from_spec(&common::server_spec("python-proxy")).unwrap();
+    insta::assert_json_snapshot!("python-proxy.plan", plan);
 }
 
 #[test]

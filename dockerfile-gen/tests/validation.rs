@@ -10,7 +10,7 @@ use mcpfleet_dockerfile_gen::{
 };
 
 fn base() -> ServerSpec {
-    common::server_spec("python-translate")
+    common::server_spec("python-proxy")
 }
 
 /// Applies `edit` to a valid spec and returns (field, message) of the error.
@@ -90,36 +90,34 @@ fn quotes_backslashes_and_dollars_in_quoted_values_are_rejected() {
 }
 
 #[test]
-fn shell_metacharacters_in_bridged_commands_are_rejected() {
-    check(
-        |s| {
-            s.entrypoint = Entrypoint::Script {
-                path: "stdio_server.py".into(),
-                args: vec!["a;id".into()],
-            }
-        },
-        "entrypoint.args[0]",
-        "metacharacter",
+fn bridged_arguments_reach_the_server_as_written() {
+    // mcp-proxy takes the server's argv after `--`: nothing splits it into words again, so quotes and
+    // shell characters are plain text, and a line break is still refused.
+    let mut spec = base();
+    spec.entrypoint = Entrypoint::Script {
+        path: "stdio_server.py".into(),
+        args: vec!["it's; $(id)".into()],
+    };
+    let plan = BuildPlan::from_spec(&spec).unwrap();
+    let files = mcpfleet_dockerfile_gen::Renderer::new()
+        .unwrap()
+        .render(&plan)
+        .unwrap();
+    assert!(
+        files
+            .get("Dockerfile")
+            .unwrap()
+            .contains(r#""/app/stdio_server.py", "it's; $(id)"]"#)
     );
     check(
         |s| {
             s.entrypoint = Entrypoint::Script {
                 path: "stdio_server.py".into(),
-                args: vec!["it's".into()],
+                args: vec!["a\nb".into()],
             }
         },
         "entrypoint.args[0]",
-        "unbalanced",
-    );
-    check(
-        |s| {
-            s.entrypoint = Entrypoint::Script {
-                path: "stdio_server.py".into(),
-                args: vec!["$(id)".into()],
-            }
-        },
-        "entrypoint.args[0]",
-        "`$`",
+        "line break",
     );
 }
 
@@ -197,38 +195,10 @@ fn secrets_never_take_a_value_and_echo_nothing() {
 }
 
 #[test]
-fn a_translate_bridged_server_may_not_name_the_gateways_secrets() {
-    // Required from the deployer, the value would be the gateway's own.
-    for name in [
-        "JWT_SECRET_KEY",
-        "AUTH_ENCRYPTION_SECRET",
-        "EMAIL_AUTH_ENABLED",
-        "PLATFORM_ADMIN_PASSWORD",
-        "DEFAULT_USER_PASSWORD",
-        "PLATFORM_ADMIN_EMAIL",
-    ] {
-        check(
-            |s| s.env.push(EnvVar::secret(name)),
-            "env[2].name",
-            "throwaway values",
-        );
-        check(
-            |s| s.env.push(EnvVar::with_default(name, "x")),
-            "env[2].name",
-            "gateway setting or secret",
-        );
-    }
-    // Other servers may (the gateway itself needs them).
-    let mut spec = common::server_spec("python-http");
-    spec.env.push(EnvVar::secret("JWT_SECRET_KEY"));
-    BuildPlan::from_spec(&spec).unwrap();
-}
-
-#[test]
 fn hashed_requirements_need_a_hashed_bridge() {
     let (field, message) = rejects(|s| {
         s.transport = ServerTransport::Stdio {
-            bridge: Bridge::contextforge_translate(),
+            bridge: Bridge::mcp_proxy(),
         }
     });
     assert_eq!(field, "transport.bridge.lock");
@@ -237,7 +207,7 @@ fn hashed_requirements_need_a_hashed_bridge() {
     // Unhashed server requirements: the pinned requirement is enough.
     let mut spec = base();
     spec.transport = ServerTransport::Stdio {
-        bridge: Bridge::contextforge_translate(),
+        bridge: Bridge::mcp_proxy(),
     };
     spec.dependencies = Dependencies::Requirements {
         path: "requirements.txt".into(),
@@ -248,7 +218,7 @@ fn hashed_requirements_need_a_hashed_bridge() {
     check(
         |s| {
             s.transport = ServerTransport::Stdio {
-                bridge: Bridge::contextforge_translate_locked("../bridge.txt"),
+                bridge: Bridge::mcp_proxy_locked("../bridge.txt"),
             }
         },
         "transport.bridge.lock",
@@ -257,7 +227,7 @@ fn hashed_requirements_need_a_hashed_bridge() {
     check(
         |s| {
             s.transport = ServerTransport::Stdio {
-                bridge: Bridge::ContextforgeTranslate {
+                bridge: Bridge::McpProxy {
                     requirement: None,
                     lock: Some("bridge.txt".into()),
                     interpreter: Some("python3; id".into()),
@@ -319,8 +289,8 @@ fn root_and_unpinned_packages_are_rejected() {
     check(
         |s| {
             s.transport = ServerTransport::Stdio {
-                bridge: Bridge::ContextforgeTranslate {
-                    requirement: Some("mcp-contextforge-gateway>=1".into()),
+                bridge: Bridge::McpProxy {
+                    requirement: Some("mcp-proxy>=0.13".into()),
                     lock: None,
                     interpreter: None,
                 },
@@ -335,21 +305,23 @@ fn root_and_unpinned_packages_are_rejected() {
 fn bridges_must_fit_the_runtime() {
     check(
         |s| {
+            s.runtime = Runtime::node("22");
+            s.dependencies = Dependencies::None;
             s.transport = ServerTransport::Stdio {
-                bridge: Bridge::Supergateway { version: None },
+                bridge: Bridge::fastmcp_launcher(),
             }
         },
         "transport.bridge",
-        "node",
+        "for a node server use mcp_proxy",
     );
-    // translate runs on a Python the base image provides, next to node.
+    // mcp-proxy runs on a Python the base image provides, next to node.
     let mut node = common::server_spec("node-stdio");
     node.transport = ServerTransport::Stdio {
-        bridge: Bridge::contextforge_translate(),
+        bridge: Bridge::mcp_proxy(),
     };
     BuildPlan::from_spec(&node).unwrap();
     node.transport = ServerTransport::Stdio {
-        bridge: Bridge::ContextforgeTranslate {
+        bridge: Bridge::McpProxy {
             requirement: None,
             lock: None,
             interpreter: None,
@@ -387,7 +359,7 @@ fn modules_and_commands_need_sources_or_dependencies() {
             s.entrypoint = Entrypoint::module("pkg.server");
             s.dependencies = Dependencies::None;
             s.transport = ServerTransport::Stdio {
-                bridge: Bridge::contextforge_translate(),
+                bridge: Bridge::mcp_proxy(),
             };
         },
         "sources",
@@ -495,10 +467,10 @@ fn template_errors_name_the_template() {
 }
 
 #[test]
-fn translate_without_any_source_of_mcpgateway_is_rejected() {
-    // Neither the bridge nor a manifest would install mcpgateway: the image could never start.
+fn a_bridge_without_any_source_of_mcp_proxy_is_rejected() {
+    // Neither the bridge nor a manifest would install mcp-proxy: the image could never start.
     let unpinned = || ServerTransport::Stdio {
-        bridge: Bridge::ContextforgeTranslate {
+        bridge: Bridge::McpProxy {
             requirement: None,
             lock: None,
             interpreter: None,
@@ -526,7 +498,7 @@ fn translate_without_any_source_of_mcpgateway_is_rejected() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(cmd, "/opt/venv/bin/python");
+    assert_eq!(cmd, "/opt/venv/bin/mcp-proxy");
 }
 
 #[test]

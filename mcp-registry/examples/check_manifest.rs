@@ -2,7 +2,7 @@
 //! servers it declares, the names their tools get through the gateway, and the containerization ADR.
 //!
 //! ```text
-//! cargo run -p mcpfleet-registry --example check_manifest -- mcp-registry/manifests/sanctuary.yaml
+//! cargo run -p mcpfleet-registry --example check_manifest -- tests/fixtures/seed/manifest.yaml
 //! ```
 
 use mcpfleet_registry::adr::{Measurements, containerization};

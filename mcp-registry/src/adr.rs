@@ -1,13 +1,17 @@
-//! The containerization decision record (the seed's deliverable 2): which servers to containerize, how they are
-//! grouped and why, the alternatives rejected, and measured figures where the caller has them.
+//! The containerization decision record (the seed's deliverable 2): which servers to containerize and why, how
+//! each is isolated, the alternatives rejected, and the figures measured on the fleet's own images.
 //!
 //! The rules read each server's [`RiskProfile`], `needs` and `imports`:
 //! - a server that imports others in-process stays a process beside them (containerizing it would copy their
 //!   code, dependencies and state into a second image);
-//! - a server with both filesystem access and internet access (and usually a secret) gets a container of its
-//!   own: nothing else shares its blast radius;
-//! - the others are grouped by risk class — GPU, internet, fleet backends, filesystem, pure compute — and, within
-//!   a class, by the system tools they need (dependency similarity), one container image per group.
+//! - every other server gets an image and a service of its own — what `mcpfleet-dockerfile-gen` builds — and a
+//!   risk class that sets its isolation: GPU, isolated (files and internet), internet, fleet backends,
+//!   filesystem, pure compute, each with its network, volume and limits.
+//!
+//! Servers are not merged into shared images: images built from one base with one dependency set share every
+//! layer but their sources, so a merged image saves almost no disk while it would tie servers' restarts,
+//! volumes, secrets and limits together. [`Measurements`] carries the figures that show it, per server; the
+//! record states them and draws its cost argument from them.
 //!
 //! [`Adr`] is plain data; [`Adr::to_markdown`] renders it.
 
@@ -16,9 +20,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::{
-    ComputeProfile, FilesystemAccess, Manifest, NetworkAccess, RiskProfile, ServerDecl,
-};
+use crate::manifest::{ComputeProfile, FilesystemAccess, Manifest, NetworkAccess, RiskProfile};
 
 /// How risky a server is, from its profile: the first rule that matches wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -99,6 +101,17 @@ impl RiskClass {
     }
 }
 
+/// Where a server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Placement {
+    /// An image and a service of its own.
+    Container,
+    /// A process beside the servers it imports.
+    Process,
+}
+
 /// What happens to one server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -107,39 +120,69 @@ pub struct ServerDecision {
     pub server: String,
     /// Its risk class.
     pub class: RiskClass,
-    /// The container group it joins, or `None` when it stays a process.
-    pub group: Option<String>,
+    /// Where it runs.
+    pub placement: Placement,
+    /// System tools and services it needs.
+    pub needs: Vec<String>,
+    /// Secrets (environment variable names) it receives.
+    pub secrets: Vec<String>,
+    /// Suggested limits (for a container).
+    pub limits: String,
     /// Why, in one sentence.
     pub reason: String,
 }
 
-/// One container image and the servers in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ContainerGroup {
-    /// Group (and image) name.
-    pub name: String,
-    /// Risk class.
-    pub class: RiskClass,
-    /// Servers, in manifest order.
-    pub servers: Vec<String>,
-    /// System tools the image carries.
-    pub needs: Vec<String>,
-    /// Secrets (environment variable names) it receives.
-    pub secrets: Vec<String>,
-    /// Suggested limits.
-    pub limits: String,
-}
-
-/// Figures measured elsewhere (image builds, container starts), keyed by group or server name.
+/// Figures measured on one server's image and container.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
+pub struct ImageFigures {
+    /// Image size, MB.
+    pub image_mb: f64,
+    /// What the image adds over the base it was built on, MB.
+    pub over_base_mb: f64,
+    /// What only this image holds on disk (layers shared with no other image), MB.
+    pub unique_mb: f64,
+    /// `docker run` to healthy (an MCP round trip answered), median, ms.
+    pub healthy_ms: u64,
+    /// Resident memory when idle, MiB.
+    pub idle_mib: f64,
+    /// Median of a tool call through the gateway (`/rpc`), ms.
+    pub call_p50_ms: f64,
+}
+
+impl ImageFigures {
+    /// The figures with every field given (the struct is non-exhaustive).
+    pub fn new(
+        image_mb: f64,
+        over_base_mb: f64,
+        unique_mb: f64,
+        healthy_ms: u64,
+        idle_mib: f64,
+        call_p50_ms: f64,
+    ) -> Self {
+        Self {
+            image_mb,
+            over_base_mb,
+            unique_mb,
+            healthy_ms,
+            idle_mib,
+            call_p50_ms,
+        }
+    }
+}
+
+/// Figures measured on the fleet's own images, keyed by manifest server name, and where they come from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
 pub struct Measurements {
-    /// Image size in MB.
-    pub image_size_mb: BTreeMap<String, f64>,
-    /// Time from `docker run` to the first successful MCP call, in ms.
-    pub start_ms: BTreeMap<String, u64>,
-    /// Where the figures come from (a command, a test).
+    /// The base image every server image was built on, MB.
+    pub base_mb: Option<f64>,
+    /// Disk the fleet's images took on the engine, layers counted once, MB.
+    pub fleet_disk_mb: Option<f64>,
+    /// Per containerized server.
+    pub servers: BTreeMap<String, ImageFigures>,
+    /// Where the figures come from (a command, a test), with the machine.
     pub source: Option<String>,
 }
 
@@ -149,88 +192,61 @@ pub struct Measurements {
 pub struct Adr {
     /// The fleet.
     pub fleet: String,
-    /// Per server.
+    /// Per server, in manifest order.
     pub decisions: Vec<ServerDecision>,
-    /// The container groups.
-    pub groups: Vec<ContainerGroup>,
-    /// Measured figures, if any.
+    /// Measured figures (empty when none were taken).
     pub measurements: Measurements,
 }
 
-/// Decides, for every server of `manifest`, whether and with which others it is containerized.
+/// Decides, for every server of `manifest`, whether it runs in a container of its own or stays a process, and
+/// how it is isolated.
 ///
 /// ```
-/// use mcpfleet_registry::{Format, Manifest, adr::{Measurements, containerization}};
+/// use mcpfleet_registry::{Format, Manifest, adr::{Measurements, Placement, containerization}};
 /// let manifest = Manifest::from_str_as(
 ///     "fleet: demo\ngateway: {url: \"http://gw:4444\"}\nservers:\n  - {name: calc, url: \"http://calc:8000/mcp\", transport: streamable-http}\n",
 ///     Format::Yaml, "demo.yaml")?;
 /// let adr = containerization(&manifest, Measurements::default());
-/// assert_eq!(adr.groups[0].name, "compute");
+/// assert_eq!(adr.decisions[0].placement, Placement::Container);
 /// assert!(adr.to_markdown().starts_with("# ADR: containerization of the `demo` fleet"));
 /// # Ok::<(), mcpfleet_registry::Error>(())
 /// ```
 pub fn containerization(manifest: &Manifest, measurements: Measurements) -> Adr {
-    let mut decisions = Vec::new();
-    let mut groups: Vec<ContainerGroup> = Vec::new();
-    for server in &manifest.servers {
-        let class = RiskClass::of(&server.risk);
-        if !server.imports.is_empty() {
-            decisions.push(ServerDecision {
+    let decisions = manifest
+        .servers
+        .iter()
+        .map(|server| {
+            let class = RiskClass::of(&server.risk);
+            let (placement, reason) = if server.imports.is_empty() {
+                (Placement::Container, class.why().to_owned())
+            } else {
+                (
+                    Placement::Process,
+                    format!(
+                        "stays a process: it imports {} in-process, so an image of its own would copy their \
+                         code, dependencies and state; it becomes a container once those calls go through the \
+                         gateway",
+                        list(&server.imports)
+                    ),
+                )
+            };
+            ServerDecision {
                 server: server.name.clone(),
                 class,
-                group: None,
-                reason: format!(
-                    "stays a process: it imports {} in-process, so an image of its own would copy their code, \
-                     dependencies and state; it becomes a container once those calls go through the gateway",
-                    list(&server.imports)
-                ),
-            });
-            continue;
-        }
-        let name = group_name(server, class);
-        match groups.iter_mut().find(|g| g.name == name) {
-            Some(group) => {
-                group.servers.push(server.name.clone());
-                group.secrets.extend(server.risk.secrets.iter().cloned());
-            }
-            None => groups.push(ContainerGroup {
-                name: name.clone(),
-                class,
-                servers: vec![server.name.clone()],
+                placement,
                 needs: sorted(&server.needs),
-                secrets: server.risk.secrets.clone(),
+                secrets: sorted(&server.risk.secrets),
                 limits: class
                     .limits(server.risk.compute == ComputeProfile::Heavy)
                     .to_owned(),
-            }),
-        }
-        decisions.push(ServerDecision {
-            server: server.name.clone(),
-            class,
-            group: Some(name),
-            reason: class.why().to_owned(),
-        });
-    }
-    for group in &mut groups {
-        group.secrets = sorted(&group.secrets);
-    }
+                reason,
+            }
+        })
+        .collect();
     Adr {
         fleet: manifest.fleet.clone(),
         decisions,
-        groups,
         measurements,
-    }
-}
-
-fn group_name(server: &ServerDecl, class: RiskClass) -> String {
-    if class == RiskClass::Isolated {
-        return format!("isolated-{}", crate::slug::slug(&server.name));
-    }
-    let needs = sorted(&server.needs);
-    if needs.is_empty() {
-        class.label().to_owned()
-    } else {
-        format!("{}-{}", class.label(), crate::slug::slug(&needs.join("-")))
     }
 }
 
@@ -251,15 +267,51 @@ fn list(items: &[String]) -> String {
         .join(", ")
 }
 
+fn mb(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.0} MB")
+    } else {
+        format!("{value:.1} MB")
+    }
+}
+
 impl Adr {
+    /// The containerized servers' figures, when every one of them was measured.
+    fn figures(&self) -> Option<Vec<(&ServerDecision, &ImageFigures)>> {
+        let containers: Vec<&ServerDecision> = self
+            .decisions
+            .iter()
+            .filter(|d| d.placement == Placement::Container)
+            .collect();
+        let figures: Vec<_> = containers
+            .iter()
+            .filter_map(|d| Some((*d, self.measurements.servers.get(&d.server)?)))
+            .collect();
+        (!figures.is_empty() && figures.len() == containers.len()).then_some(figures)
+    }
+
     /// The record in the usual ADR shape: context, decision, per-server table, alternatives, consequences.
     pub fn to_markdown(&self) -> String {
         let servers = self.decisions.len();
-        let containerized = self.decisions.iter().filter(|d| d.group.is_some()).count();
+        let containers: Vec<&ServerDecision> = self
+            .decisions
+            .iter()
+            .filter(|d| d.placement == Placement::Container)
+            .collect();
+        let processes: Vec<String> = self
+            .decisions
+            .iter()
+            .filter(|d| d.placement == Placement::Process)
+            .map(|d| d.server.clone())
+            .collect();
+        let figures = self.figures();
         let mut out = format!("# ADR: containerization of the `{}` fleet\n\n", self.fleet);
-        out.push_str(
-            "Status: proposed (generated by `mcpfleet-registry` from the fleet manifest)\n\n",
-        );
+        out.push_str(if figures.is_some() {
+            "Status: accepted (generated by `mcpfleet-registry` from the fleet manifest and the figures measured on \
+             the fleet's own images)\n\n"
+        } else {
+            "Status: proposed (generated by `mcpfleet-registry` from the fleet manifest; no figures measured yet)\n\n"
+        });
         out.push_str("## Context\n\n");
         let _ = writeln!(
             out,
@@ -268,85 +320,68 @@ impl Adr {
              The question is whether to containerize all {servers}, and how to group them."
         );
         out.push_str("\n## Decision\n\n");
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "Containerize {containerized} of {servers} servers in {} image(s), grouped by risk class and, within a \
-             class, by the system tools they need. {} stay processes for now.\n",
-            self.groups.len(),
-            servers - containerized
+            "Containerize {} of {servers} servers, **one image and one service each**, isolated by risk class \
+             (network, volume, secrets and limits per class). ",
+            containers.len(),
         );
-        out.push_str(
-            "| group | servers | risk class | needs | secrets | limits | image size | start |\n",
-        );
-        out.push_str("|---|---|---|---|---|---|---|---|\n");
-        for group in &self.groups {
-            let size = self
-                .measurements
-                .image_size_mb
-                .get(&group.name)
-                .map_or_else(|| "not measured".to_owned(), |mb| format!("{mb:.0} MB"));
-            let start = self
-                .measurements
-                .start_ms
-                .get(&group.name)
-                .map_or_else(|| "not measured".to_owned(), |ms| format!("{ms} ms"));
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} | {} | {} | {size} | {start} |",
-                group.name,
-                list(&group.servers),
-                group.class.label(),
-                or_none(&list(&group.needs)),
-                or_none(&list(&group.secrets)),
-                group.limits,
-            );
+        if processes.is_empty() {
+            out.push_str("None stays a process.\n");
+        } else {
+            let _ = writeln!(out, "{} stay processes for now.", list(&processes));
         }
-        // Figures measured on other images (a reference fleet built by the same generator) are shown as such,
-        // never passed off as this fleet's.
-        let references: BTreeSet<&String> = self
-            .measurements
-            .image_size_mb
-            .keys()
-            .chain(self.measurements.start_ms.keys())
-            .filter(|name| !self.groups.iter().any(|g| &g.name == *name))
-            .collect();
-        if !references.is_empty() {
-            out.push_str(
-                "\nNo image of this fleet has been built yet. For scale, images of the same kinds built by the same \
-                 generator on the same runtime base measured:\n\n| image | size | `docker run` to healthy |\n|---|---|---|\n",
-            );
-            for name in references {
-                let size = self
-                    .measurements
-                    .image_size_mb
-                    .get(name)
-                    .map_or_else(|| "—".to_owned(), |mb| format!("{mb:.0} MB"));
-                let start = self.measurements.start_ms.get(name).map_or_else(
-                    || "—".to_owned(),
-                    |ms| format!("{:.1} s", *ms as f64 / 1000.0),
-                );
-                let _ = writeln!(out, "| `{name}` | {size} | {start} |");
-            }
+        match &figures {
+            Some(figures) => self.measured_decision(&mut out, figures),
+            None => out.push_str(
+                "\nNo image of this fleet has been measured yet: build it and run the `containers` benchmark of \
+                 the repository to add sizes, start times, memory and call latency here.\n",
+            ),
         }
-        out.push_str("\n| server | decision | why |\n|---|---|---|\n");
+        out.push_str("\n| server | decision | risk class | needs | secrets | limits |\n|---|---|---|---|---|---|\n");
         for decision in &self.decisions {
-            let what = decision
-                .group
-                .as_ref()
-                .map_or_else(|| "process".to_owned(), |g| format!("container `{g}`"));
+            let what = match decision.placement {
+                Placement::Container => "container",
+                Placement::Process => "process",
+            };
+            let limits = match decision.placement {
+                Placement::Container => decision.limits.as_str(),
+                Placement::Process => "—",
+            };
             let _ = writeln!(
                 out,
-                "| `{}` | {what} | {} |",
-                decision.server, decision.reason
+                "| `{}` | {what} | {} | {} | {} | {limits} |",
+                decision.server,
+                decision.class.label(),
+                or_none(&list(&decision.needs)),
+                or_none(&list(&decision.secrets)),
             );
+        }
+        out.push_str("\n| server | why |\n|---|---|\n");
+        for decision in &self.decisions {
+            let _ = writeln!(out, "| `{}` | {} |", decision.server, decision.reason);
         }
         out.push_str("\n## Alternatives rejected\n\n");
-        let _ = writeln!(
-            out,
-            "- **One container per server ({servers} images).** Every image carries its own runtime; {servers} \
-             services to build, limit and watch, where servers with equal risk and equal dependencies gain \
-             nothing from separation."
-        );
+        match &figures {
+            Some(figures) => {
+                let unique: f64 = figures.iter().map(|(_, f)| f.unique_mb).sum();
+                let _ = writeln!(
+                    out,
+                    "- **Servers merged into shared images** (the seed's \"Fleet of 7\", five document servers in \
+                     one image). The images here already share every layer but their sources: together the {} \
+                     images hold {} that no other image holds. A merged image would save at most that, while its \
+                     servers would restart, scale and fail together and share one volume, one set of secrets and \
+                     one memory limit.",
+                    figures.len(),
+                    mb(unique)
+                );
+            }
+            None => out.push_str(
+                "- **Servers merged into shared images.** Images built from one base with one dependency set share \
+                 every layer but their sources, so a merged image saves almost no disk, while its servers would \
+                 restart, scale and fail together and share one volume, one set of secrets and one memory limit.\n",
+            ),
+        }
         out.push_str(
             "- **One container for every server.** The server with the widest access sets the blast radius for all: \
              a server that can push to the internet would share a filesystem and secrets with every other.\n",
@@ -361,12 +396,13 @@ impl Adr {
         );
         out.push_str("\n## Consequences\n\n");
         out.push_str(
-            "- Each group is one image and one compose service (or Deployment), registered with the gateway by its \
-             service name, never `localhost`.\n",
+            "- Each server is one image and one compose service (or Deployment), registered with the gateway by its \
+             service name, never `localhost`; it is healthy only when it answers an MCP `tools/list`.\n",
         );
         out.push_str(
-            "- Isolated servers get their own network policy and volume; filesystem groups get a named volume and \
-             no egress; compute groups get a read-only root and nothing else.\n",
+            "- Isolated servers get their own egress and volume; filesystem servers a named volume and no egress; \
+             fleet-backend servers reach the backends on the private network only; compute servers a read-only \
+             root and nothing else.\n",
         );
         out.push_str(
             "- Servers kept as processes are revisited when their in-process imports become MCP calls through the \
@@ -376,6 +412,64 @@ impl Adr {
             let _ = writeln!(out, "\nMeasured figures: {source}.");
         }
         out
+    }
+
+    /// The figures table and the sentences drawn from it.
+    fn measured_decision(&self, out: &mut String, figures: &[(&ServerDecision, &ImageFigures)]) {
+        let count = figures.len();
+        let sum = |f: fn(&ImageFigures) -> f64| figures.iter().map(|(_, x)| f(x)).sum::<f64>();
+        let separately = sum(|f| f.image_mb);
+        let over_base = sum(|f| f.over_base_mb);
+        let unique = sum(|f| f.unique_mb);
+        let slowest = figures
+            .iter()
+            .max_by_key(|(_, f)| f.healthy_ms)
+            .map(|(d, f)| (d.server.as_str(), f.healthy_ms))
+            .unwrap_or_default();
+        let memory = sum(|f| f.idle_mib);
+        let _ = write!(
+            out,
+            "\nMeasured on this fleet's own images: counted one by one the {count} images would take {}, but they \
+             share their base",
+            mb(separately)
+        );
+        if let Some(base) = self.measurements.base_mb {
+            let _ = write!(out, " ({})", mb(base));
+        }
+        let _ = write!(
+            out,
+            " and, within a dependency set, every layer but their sources: together they add {} over the base, \
+             and only {} of it belongs to a single image",
+            mb(over_base),
+            mb(unique)
+        );
+        if let Some(disk) = self.measurements.fleet_disk_mb {
+            let _ = write!(out, "; building them took {} of disk", mb(disk));
+        }
+        let _ = writeln!(
+            out,
+            ". The slowest server (`{}`) is healthy {:.1} s after `docker run`; all {count} idle in {:.0} MiB.\n",
+            slowest.0,
+            slowest.1 as f64 / 1000.0,
+            memory
+        );
+        out.push_str(
+            "| server | image | over base | unique to it | `docker run` to healthy | idle memory | tool call p50 |\n\
+             |---|---|---|---|---|---|---|\n",
+        );
+        for (decision, f) in figures {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {:.1} s | {:.0} MiB | {:.0} ms |",
+                decision.server,
+                mb(f.image_mb),
+                mb(f.over_base_mb),
+                mb(f.unique_mb),
+                f.healthy_ms as f64 / 1000.0,
+                f.idle_mib,
+                f.call_p50_ms
+            );
+        }
     }
 }
 

@@ -232,7 +232,8 @@ fn unknown_extensions_are_refused() {
 
 #[test]
 fn bundled_manifests_load() {
-    let sanctuary = Manifest::from_path(crate_dir().join("manifests/sanctuary.yaml")).unwrap();
+    let sanctuary =
+        Manifest::from_path(crate_dir().join("../tests/fixtures/seed/manifest.yaml")).unwrap();
     assert_eq!(sanctuary.servers.len(), 12);
     let example = Manifest::from_path(crate_dir().join("../examples/fleet.yaml")).unwrap();
     assert_eq!(example.servers.len(), 3);

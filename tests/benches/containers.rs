@@ -10,8 +10,8 @@
 //! - **generated**: the same script from its `mcpfleet-dockerfile-gen` spec (FastMCP launcher), offline.
 //!
 //! Measured: image size (and what it adds over its base), a source-only rebuild (one comment appended to the
-//! script), `docker run` to `healthy`, and per bridge (FastMCP launcher, `mcpgateway.translate` for Python and
-//! for Node): image size, start time, idle memory, and the p50 of a tool call through the gateway (`/rpc`).
+//! script), `docker run` to `healthy`, and per bridge (FastMCP launcher, `mcp-proxy` for Python and for Node):
+//! image size, start time, idle memory, and the p50 of a tool call through the gateway (`/rpc`).
 //! Prints a table and writes `target/bench/containers.json`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -144,7 +144,13 @@ async fn main() {
     touch_source(&seed_context);
     let seed_rebuild = docker.build(&seed_context, &seed_tag).unwrap();
     touch_source(&generated.context);
-    let generated_rebuild = docker.build(&generated.context, &generated.tag).unwrap();
+    let generated_rebuild = docker
+        .build_with_args(
+            &generated.context,
+            &generated.tag,
+            &[(mcpfleet_dockerfile_gen::BASE_IMAGE_ARG, &images.base.tag)],
+        )
+        .unwrap();
 
     println!(
         "seed-style image      {:>7.1} MB ({:.1} MB over its base of {:.1} MB), built in {:.1} s, source-only rebuild {:.1} s",
@@ -174,7 +180,7 @@ async fn main() {
     let mut rows = Vec::new();
     for (image_name, tool, arguments) in [
         ("utils-launcher", "add", json!({"a": 10, "b": 5})),
-        ("utils-translate", "add", json!({"a": 10, "b": 5})),
+        ("utils-proxy", "add", json!({"a": 10, "b": 5})),
         ("clock", "echo", json!({"text": "bench"})),
         ("notes", "note_list", json!({})),
         ("textkit", "upper", json!({"text": "bench"})),
@@ -260,43 +266,6 @@ async fn main() {
     });
     let out = workspace_root().join("target").join("bench");
     fs::create_dir_all(&out).unwrap();
-    // The same figures in the shape of the containerization ADR's measurements (docs/container-measurements.json):
-    // copy the file there and run `cargo run -p mcpfleet-examples --example fleet -- docs` to refresh the ADR.
-    let label = |image: &str| match image {
-        "utils-launcher" => "utils-launcher (Python stdio, FastMCP launcher)",
-        "utils-translate" => "utils-translate (Python stdio, mcpgateway.translate)",
-        "clock" => "clock (Node stdio, mcpgateway.translate)",
-        "notes" => "notes (Python, native streamable HTTP)",
-        "textkit" => "textkit (Python, native SSE)",
-        _ => "other",
-    };
-    let mut sizes = serde_json::Map::new();
-    let mut starts = serde_json::Map::new();
-    for row in report["images"].as_array().unwrap() {
-        let name = label(row["image"].as_str().unwrap());
-        sizes.insert(
-            name.into(),
-            json!((row["size_mb"].as_f64().unwrap() * 10.0).round() / 10.0),
-        );
-        starts.insert(
-            name.into(),
-            json!((row["healthy_s_median"].as_f64().unwrap() * 1000.0).round() as u64),
-        );
-    }
-    let measurements = json!({
-        "image_size_mb": sizes,
-        "start_ms": starts,
-        "source": format!(
-            "the fixture fleet's images, `cargo bench -p mcpfleet-harness --bench containers` on 2 cores (median of {runs} \
-             runs; see BENCHMARKS.md § Container images); the runtime base alone is {:.0} MB",
-            mb(runtime_base)
-        ),
-    });
-    fs::write(
-        out.join("container-measurements.json"),
-        serde_json::to_string_pretty(&measurements).unwrap() + "\n",
-    )
-    .unwrap();
     fs::write(
         out.join("containers.json"),
         serde_json::to_string_pretty(&report).unwrap(),

@@ -75,8 +75,8 @@ struct Wave {
 }
 
 /// The fixture server the load goes to (`BENCH_SERVER`): `notes` (Python, native streamable HTTP; the default)
-/// or `utils` (Python stdio behind `mcpgateway.translate`, whose concurrent calls get one another's answers: see
-/// RELIABILITY.md). Every call has its own arguments and must get its own answer back.
+/// or `utils` (Python stdio behind `mcp-proxy`). Every call has its own arguments and must get its own answer
+/// back.
 #[derive(Clone, Copy)]
 enum Target {
     Utils,

@@ -149,6 +149,27 @@ impl Docker {
         tag: &str,
         build_args: &[(&str, &str)],
     ) -> Result<Duration> {
+        self.build_on("none", context, tag, build_args)
+    }
+
+    /// [`Docker::build_with_args`] on the host's network (`--network host`): an online build, whose package
+    /// index (a [`crate::PackageIndex`] on loopback, or Debian's mirror) the build reaches as the host does.
+    pub fn build_online(
+        &self,
+        context: &Path,
+        tag: &str,
+        build_args: &[(&str, &str)],
+    ) -> Result<Duration> {
+        self.build_on("host", context, tag, build_args)
+    }
+
+    fn build_on(
+        &self,
+        network: &str,
+        context: &Path,
+        tag: &str,
+        build_args: &[(&str, &str)],
+    ) -> Result<Duration> {
         let started = Instant::now();
         let label = self.label();
         let context = context.display().to_string();
@@ -159,7 +180,7 @@ impl Docker {
         let mut args = vec![
             "build",
             "--network",
-            "none",
+            network,
             "--force-rm",
             "--label",
             &label,
@@ -614,7 +635,12 @@ pub fn fixture_wheels() -> Result<Wheelhouse> {
     wheelhouse("fixtures", &text)
 }
 
-/// The wheels of the pinned gateway, `mcp-contextforge-gateway` (also what the translate bridge installs).
+/// The wheels of `mcp-proxy`, the stdio bridge the bridged images install into an environment of their own.
+pub fn mcp_proxy_wheels() -> Result<Wheelhouse> {
+    wheelhouse("mcp-proxy", "mcp-proxy==0.13.0\n")
+}
+
+/// The wheels of the pinned gateway, `mcp-contextforge-gateway`.
 pub fn contextforge_wheels() -> Result<Wheelhouse> {
     wheelhouse(
         "contextforge",

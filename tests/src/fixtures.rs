@@ -18,7 +18,7 @@ use crate::python::{Python, Venv};
 #[non_exhaustive]
 pub enum FixtureKind {
     /// `utils_server.py`: stdio only (tools `add`, `now`, `uuid4`, `fail`), bridged to streamable HTTP by
-    /// `python -m mcpgateway.translate`.
+    /// `mcp-proxy`.
     Utils,
     /// `notes_server.py`: native streamable HTTP (tools `note_add`, `note_list`).
     Notes,
@@ -100,19 +100,15 @@ impl fmt::Debug for FixtureServer {
 }
 
 impl FixtureServer {
-    /// Starts a private instance of a fixture on a fresh port (stopped when dropped).
-    ///
-    /// The `utils` bridge runs `mcpgateway.translate` from the gateway's venv with the gateway's environment, since
-    /// translate imports the gateway's settings and refuses to start without strong secrets.
+    /// Starts a private instance of a fixture on a fresh port (stopped when dropped). The stdio `utils` runs
+    /// behind `mcp-proxy` (from the fixtures' venv), as the generated images bridge stdio servers.
     pub fn spawn(kind: FixtureKind, gateway: &Gateway) -> Result<FixtureServer> {
         Self::spawn_with(kind, gateway, true)
     }
 
     /// Like [`FixtureServer::spawn`], but `utils` speaks streamable HTTP itself (`tests/fixtures/serve_http.py`)
-    /// instead of through `mcpgateway.translate`; the other fixtures are native anyway.
-    ///
-    /// For tests that are not about translate: it hands a call that overlaps the gateway's own traffic to the
-    /// server (its health check, another registration) that request's answer, and such a test would fail by chance.
+    /// instead of through a bridge; the other fixtures are native anyway. For tests whose subject is the stdio
+    /// script alone, with one process less.
     pub fn spawn_native(kind: FixtureKind, gateway: &Gateway) -> Result<FixtureServer> {
         Self::spawn_with(kind, gateway, false)
     }
@@ -130,31 +126,22 @@ impl FixtureServer {
         fs::create_dir_all(&log_dir).map_err(io_err("creating directory", &log_dir))?;
         let log = log_dir.join(format!("{}-{port}.log", kind.name()));
         let (program, args, env, path) = match kind {
-            FixtureKind::Utils if bridge_utils => {
-                let stdio_cmd = format!(
-                    "{} {}",
-                    shell_quote(&venv.python().display().to_string()),
-                    shell_quote(&script.display().to_string())
-                );
-                let mut env: Vec<(String, String)> = gateway.env().to_vec();
-                env.retain(|(k, _)| k != "PORT" && k != "HOST");
-                (
-                    gateway.venv().python(),
-                    vec![
-                        "-m".into(),
-                        "mcpgateway.translate".into(),
-                        "--stdio".into(),
-                        stdio_cmd,
-                        "--expose-streamable-http".into(),
-                        "--host".into(),
-                        "127.0.0.1".into(),
-                        "--port".into(),
-                        port.to_string(),
-                    ],
-                    env,
-                    "/mcp",
-                )
-            }
+            // One stdio child, its environment passed through, the argv after `--` as written.
+            FixtureKind::Utils if bridge_utils => (
+                venv.bin("mcp-proxy"),
+                vec![
+                    "--host".into(),
+                    "127.0.0.1".into(),
+                    "--port".into(),
+                    port.to_string(),
+                    "--pass-environment".into(),
+                    "--".into(),
+                    venv.python().display().to_string(),
+                    script.display().to_string(),
+                ],
+                Vec::new(),
+                "/mcp",
+            ),
             FixtureKind::Utils => (
                 venv.python(),
                 vec![
@@ -189,11 +176,17 @@ impl FixtureServer {
             env: &env,
             cwd: &log_dir,
             log,
-            // translate waits on its stdio child and shuts down slowly; nothing here holds state worth waiting for.
+            // Nothing here holds state worth waiting for.
             grace_secs: 3,
         })?;
+        // mcp-proxy answers `/status`; the native fixtures `/healthz`.
+        let ready_path = if kind == FixtureKind::Utils && bridge_utils {
+            "/status"
+        } else {
+            "/healthz"
+        };
         process.wait_ready(Duration::from_secs(60), || {
-            http_status(port, "/healthz", None) == Some(200)
+            http_status(port, ready_path, None) == Some(200)
         })?;
         Ok(FixtureServer {
             kind,
@@ -246,7 +239,7 @@ impl FixtureServer {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Fixtures {
-    /// stdio server behind `mcpgateway.translate` (streamable HTTP).
+    /// stdio server behind `mcp-proxy` (streamable HTTP).
     pub utils: FixtureServer,
     /// native streamable-HTTP server.
     pub notes: FixtureServer,
@@ -328,7 +321,10 @@ impl ScriptServer {
             args: vec![fixtures_dir().join(script).display().to_string()],
             env: &all_env,
             cwd: &log_dir,
-            log: log_dir.join(format!("{script}-{port}.log")),
+            log: log_dir.join(format!(
+                "{}-{port}.log",
+                script.rsplit('/').next().unwrap_or(script)
+            )),
             grace_secs: 3,
         })?;
         process.wait_ready(Duration::from_secs(60), || {
@@ -373,16 +369,4 @@ fn prepare_fixtures_venv_with(python: &Python) -> Result<Venv> {
         },
         other => other,
     })
-}
-
-/// Quotes a word for the POSIX-shell-like splitting `translate --stdio` applies.
-fn shell_quote(word: &str) -> String {
-    if word
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+=:".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }

@@ -8,10 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use mcpfleet_dockerfile_gen::{Bridge, BuildPlan, Renderer, ServerSpec, ServerTransport};
+use mcpfleet_dockerfile_gen::{
+    BASE_IMAGE_ARG, Bridge, BuildPlan, Renderer, ServerSpec, ServerTransport,
+};
 
 use crate::docker::{
     BaseImage, Docker, Wheelhouse, base_image, contextforge_wheels, fixture_wheels, link_wheels,
+    mcp_proxy_wheels,
 };
 use crate::error::{HarnessError, Result, io_err};
 use crate::paths::{fixtures_dir, harness_dir};
@@ -56,12 +59,13 @@ impl FleetImages {
 }
 
 /// The specs of the fixture fleet: the stdio `utils` script behind each Python bridge, native `notes`
-/// (streamable HTTP) and `textkit` (SSE), the Node stdio `clock` behind the translate bridge, and ContextForge.
-/// `{base}` is replaced by the base image reference.
+/// (streamable HTTP) and `textkit` (SSE), the Node stdio `clock` behind `mcp-proxy`, and ContextForge. No spec
+/// names a base image: each gets the runtime's default (`python:3.13-slim`, `node:20-slim`), and the build
+/// replaces it with the local base through the `BASE_IMAGE` build argument, as a user with a mirror would.
 const SPECS: &[(&str, &str, &[&str])] = &[
     (
         "utils-launcher",
-        r#"{"name": "utils", "runtime": {"language": "python", "version": "3.13"}, "base_image": {base},
+        r#"{"name": "utils", "runtime": {"language": "python", "version": "3.13"},
             "entrypoint": {"kind": "script", "path": "utils_server.py"},
             "transport": {"kind": "stdio", "bridge": {"kind": "fastmcp_launcher"}},
             "dependencies": {"kind": "requirements", "path": "requirements.txt", "require_hashes": true},
@@ -70,10 +74,10 @@ const SPECS: &[(&str, &str, &[&str])] = &[
         &["utils_server.py"],
     ),
     (
-        "utils-translate",
-        r#"{"name": "utils", "runtime": {"language": "python", "version": "3.13"}, "base_image": {base},
+        "utils-proxy",
+        r#"{"name": "utils", "runtime": {"language": "python", "version": "3.13"},
             "entrypoint": {"kind": "script", "path": "utils_server.py"},
-            "transport": {"kind": "stdio", "bridge": {"kind": "contextforge_translate", "lock": "bridge.lock"}},
+            "transport": {"kind": "stdio", "bridge": {"kind": "mcp_proxy", "lock": "bridge.lock"}},
             "dependencies": {"kind": "requirements", "path": "requirements.txt", "require_hashes": true},
             "install": {"kind": "offline", "vendor_dir": "wheels"},
             "labels": {"tools": ["add", "now", "uuid4", "fail"]}}"#,
@@ -81,7 +85,7 @@ const SPECS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "notes",
-        r#"{"name": "notes", "runtime": {"language": "python", "version": "3.13"}, "base_image": {base},
+        r#"{"name": "notes", "runtime": {"language": "python", "version": "3.13"},
             "entrypoint": {"kind": "script", "path": "notes_server.py"},
             "transport": {"kind": "streamable_http"},
             "dependencies": {"kind": "requirements", "path": "requirements.txt", "require_hashes": true},
@@ -91,7 +95,7 @@ const SPECS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "textkit",
-        r#"{"name": "textkit", "runtime": {"language": "python", "version": "3.13"}, "base_image": {base},
+        r#"{"name": "textkit", "runtime": {"language": "python", "version": "3.13"},
             "entrypoint": {"kind": "script", "path": "textkit_server.py"},
             "transport": {"kind": "sse"},
             "dependencies": {"kind": "requirements", "path": "requirements.txt", "require_hashes": true},
@@ -101,16 +105,16 @@ const SPECS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "clock",
-        r#"{"name": "clock", "runtime": {"language": "node", "version": "20"}, "base_image": {base},
+        r#"{"name": "clock", "runtime": {"language": "node", "version": "20"},
             "entrypoint": {"kind": "script", "path": "clock_server.js"},
-            "transport": {"kind": "stdio", "bridge": {"kind": "contextforge_translate", "lock": "bridge.lock"}},
+            "transport": {"kind": "stdio", "bridge": {"kind": "mcp_proxy", "lock": "bridge.lock"}},
             "install": {"kind": "offline", "vendor_dir": "wheels"},
             "labels": {"tools": ["echo", "now"]}}"#,
         &["clock_server.js"],
     ),
     (
         "contextforge",
-        r#"{"name": "contextforge", "runtime": {"language": "python", "version": "3.13"}, "base_image": {base},
+        r#"{"name": "contextforge", "runtime": {"language": "python", "version": "3.13"},
             "entrypoint": {"kind": "command", "argv": ["mcpgateway"]},
             "transport": {"kind": "streamable_http", "path": "/mcp"},
             "port": 4444,
@@ -155,10 +159,11 @@ pub fn fleet_images_named(docker: &Docker, names: &[&str]) -> Result<FleetImages
 
 fn build_all(docker: &Docker, only: Option<&[&str]>) -> Result<FleetImages> {
     let base = base_image()?;
-    let fixtures = fixture_wheels()?;
-    let contextforge = contextforge_wheels()?;
-    let (repository, tag) = base.tag.split_once(':').unwrap_or((&base.tag, "latest"));
-    let base_ref = format!(r#"{{"name": "{repository}", "tag": "{tag}"}}"#);
+    let wheels = Wheels {
+        fixtures: fixture_wheels()?,
+        contextforge: contextforge_wheels()?,
+        bridge: mcp_proxy_wheels()?,
+    };
     let root = harness_dir()
         .join("docker")
         .join(format!("contexts-{}", docker.run_id()));
@@ -176,16 +181,8 @@ fn build_all(docker: &Docker, only: Option<&[&str]>) -> Result<FleetImages> {
                 while let Some((name, spec, sources)) =
                     wanted.get(next.fetch_add(1, Ordering::SeqCst))
                 {
-                    let image = build_from_spec_text(
-                        docker,
-                        name,
-                        spec,
-                        sources,
-                        &base_ref,
-                        &root,
-                        &fixtures,
-                        &contextforge,
-                    );
+                    let image =
+                        build_from_spec_text(docker, name, spec, sources, &base, &root, &wheels);
                     built
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -205,37 +202,42 @@ fn build_all(docker: &Docker, only: Option<&[&str]>) -> Result<FleetImages> {
     Ok(FleetImages { base, images })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The wheelhouses the offline builds install from.
+struct Wheels {
+    /// The fixture servers' pinned requirements.
+    fixtures: Wheelhouse,
+    /// ContextForge, for the gateway image.
+    contextforge: Wheelhouse,
+    /// `mcp-proxy`, for the bridged images' own environment.
+    bridge: Wheelhouse,
+}
+
 fn build_from_spec_text(
     docker: &Docker,
     name: &str,
     spec: &str,
     sources: &[&str],
-    base_ref: &str,
+    base: &BaseImage,
     root: &Path,
-    fixtures: &Wheelhouse,
-    contextforge: &Wheelhouse,
+    wheels: &Wheels,
 ) -> Result<BuiltImage> {
-    let spec: ServerSpec =
-        serde_json::from_str(&spec.replace("{base}", base_ref)).map_err(|e| {
-            HarnessError::Command {
-                what: format!("reading the spec of `{name}`"),
-                status: "invalid".to_owned(),
-                output: e.to_string(),
-            }
-        })?;
-    // The gateway installs ContextForge; a translate bridge installs it beside the server's own packages.
+    let spec: ServerSpec = serde_json::from_str(spec).map_err(|e| HarnessError::Command {
+        what: format!("reading the spec of `{name}`"),
+        status: "invalid".to_owned(),
+        output: e.to_string(),
+    })?;
+    // The gateway installs ContextForge; an mcp-proxy bridge installs itself beside the server's packages.
     let (requirements, bridge): (&Wheelhouse, Option<&Wheelhouse>) = if name == "contextforge" {
-        (contextforge, None)
+        (&wheels.contextforge, None)
     } else if matches!(
         spec.transport,
         ServerTransport::Stdio {
-            bridge: Bridge::ContextforgeTranslate { .. }
+            bridge: Bridge::McpProxy { .. }
         }
     ) {
-        (fixtures, Some(contextforge))
+        (&wheels.fixtures, Some(&wheels.bridge))
     } else {
-        (fixtures, None)
+        (&wheels.fixtures, None)
     };
     let image = build_one(
         docker,
@@ -245,6 +247,7 @@ fn build_from_spec_text(
         &root.join(name),
         requirements,
         bridge,
+        base,
     )?;
     eprintln!(
         "[harness] built {} in {:.1}s ({} MB)",
@@ -255,6 +258,7 @@ fn build_from_spec_text(
     Ok(image)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_one(
     docker: &Docker,
     name: &str,
@@ -263,6 +267,7 @@ fn build_one(
     context: &Path,
     requirements: &Wheelhouse,
     bridge: Option<&Wheelhouse>,
+    base: &BaseImage,
 ) -> Result<BuiltImage> {
     let invalid = |e: mcpfleet_dockerfile_gen::Error| HarnessError::Command {
         what: format!("generating the image of `{name}`"),
@@ -283,9 +288,14 @@ fn build_one(
         let to = context.join(source);
         fs::copy(&from, &to).map_err(io_err("copying", &from))?;
     }
-    let lock_to = context.join("requirements.txt");
-    fs::copy(&requirements.lock, &lock_to).map_err(io_err("copying", &requirements.lock))?;
-    let mut houses = vec![requirements];
+    if spec.dependencies != mcpfleet_dockerfile_gen::Dependencies::None {
+        let lock_to = context.join("requirements.txt");
+        fs::copy(&requirements.lock, &lock_to).map_err(io_err("copying", &requirements.lock))?;
+    }
+    let mut houses = Vec::new();
+    if spec.dependencies != mcpfleet_dockerfile_gen::Dependencies::None {
+        houses.push(requirements);
+    }
     if let Some(bridge) = bridge {
         let to = context.join("bridge.lock");
         fs::copy(&bridge.lock, &to).map_err(io_err("copying", &bridge.lock))?;
@@ -293,7 +303,7 @@ fn build_one(
     }
     link_wheels(&houses, context, "wheels")?;
     let tag = format!("mcpfleet-test/{name}:{}", docker.run_id());
-    let build_time = docker.build(context, &tag)?;
+    let build_time = docker.build_with_args(context, &tag, &[(BASE_IMAGE_ARG, &base.tag)])?;
     let size = docker
         .cmd(&["image", "inspect", "--format", "{{.Size}}", &tag])?
         .trim()

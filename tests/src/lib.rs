@@ -6,7 +6,7 @@
 //!   gateway's own CLI. [`Gateway::shared`] starts one per test process, shared by every test in it.
 //! - [`Fixtures`] / [`FixtureServer`] start the fixture MCP servers from `tests/fixtures/` (official `mcp` SDK,
 //!   FastMCP, pinned in `requirements.txt`, installed into a venv of their own): `utils` over stdio bridged by
-//!   `mcpgateway.translate`, `notes` over streamable HTTP, `textkit` over SSE.
+//!   `mcp-proxy`, `notes` over streamable HTTP, `textkit` over SSE.
 //! - Every process runs under a small supervisor in its own process group, watching a pipe from the test process:
 //!   when the test process ends in any way (success, panic, Ctrl-C, SIGKILL) the whole group is stopped, so no
 //!   gateway, bridge or fixture is left behind.
@@ -37,23 +37,27 @@
 //! ```
 
 mod cleanup;
+mod compose;
 mod docker;
 mod error;
 mod fixtures;
 mod gateway;
 mod images;
+mod index;
 mod listing;
 mod measure;
 mod paths;
 mod process;
 mod python;
 mod requests;
+mod seed;
 
 pub use cleanup::with_cleanup;
+pub use compose::ComposeProject;
 pub use docker::{
     BaseImage, Docker, HARDENED_RUN, RUN_LABEL, Wheelhouse, base_image, build_tools_base_image,
     clean_finished_runs, contextforge_wheels, docker_required, fixture_wheels, link_wheels,
-    pip_wheel, wheelhouse,
+    mcp_proxy_wheels, pip_wheel, wheelhouse,
 };
 pub use error::{HarnessError, Result};
 pub use fixtures::{
@@ -64,9 +68,14 @@ pub use gateway::{
     RawResponse, fresh_gateway_secrets, prepare_gateway_venv,
 };
 pub use images::{BuiltImage, FleetImages, fleet_images, fleet_images_named};
+pub use index::{PackageIndex, prepare_index_venv};
 pub use listing::registrations_named;
 pub use measure::{env_or, millis, percentile};
 pub use paths::{example_binary, fixtures_dir, harness_dir, record_figure, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};
 pub use requests::RequestCounter;
+pub use seed::{
+    SeedCall, SeedFleet, SeedProcess, prepare_seed_process_venv, seed_concurrency_call, seed_dir,
+    seed_fleet, seed_smoke_calls, seed_wheels, start_seed_process,
+};

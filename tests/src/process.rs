@@ -232,5 +232,6 @@ pub(crate) fn http_status(port: u16, path: &str, bearer: Option<&str>) -> Option
     let mut head = [0u8; 16];
     let n = stream.read(&mut head).ok()?;
     let line = std::str::from_utf8(&head[..n]).ok()?;
-    line.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+    // `HTTP/1.1 200 …`, or `HTTP/1.0` from a plain WSGI server (pypiserver).
+    line.strip_prefix("HTTP/1.")?.get(2..5)?.parse().ok()
 }

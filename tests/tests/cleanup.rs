@@ -1,5 +1,5 @@
 //! Nothing is left behind: interrupting a process that runs the harness (as Ctrl-C does) stops the gateway, the
-//! translate bridge, the fixture servers and everything they forked.
+//! stdio bridge, the fixture servers and everything they forked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;

@@ -12,13 +12,13 @@ use mcpfleet_dockerfile_gen::{
 
 /// The single-server variants, by fixture name.
 pub(crate) const VARIANTS: &[&str] = &[
-    "python-translate",
+    "python-proxy",
     "python-fastmcp",
     "python-http",
     "python-offline",
     "node-stdio",
     "node-offline",
-    "node-translate",
+    "node-http",
     "contextforge-gateway",
 ];
 

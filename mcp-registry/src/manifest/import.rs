@@ -284,13 +284,15 @@ fn package_server(
         })
         .flatten()
         .collect();
-    let (runtime, dependencies, program, bridge, file) = match registry {
+    // Every stdio package is bridged by mcp-proxy, which keeps concurrent calls apart.
+    let bridge = json!({"kind": "mcp_proxy"});
+    let mut extra = serde_json::Map::new();
+    let (runtime, dependencies, program, file) = match registry {
         "pypi" => (
             json!({"language": "python", "version": "3.13"}),
             json!({"kind": "requirements", "path": "requirements.txt"}),
             // PyPI servers install a console script named like the package (`mcp-server-fetch`).
             identifier.to_owned(),
-            json!({"kind": "contextforge_translate"}),
             (
                 format!("{name}/requirements.txt"),
                 format!("{identifier}=={version}\n"),
@@ -306,11 +308,25 @@ fn package_server(
                 .next()
                 .unwrap_or(identifier)
                 .to_owned();
+            if transport_kind == "stdio" {
+                // The bridge is Python: Debian's, on the Node image's release (bookworm).
+                extra.insert(
+                    "base_image".into(),
+                    json!({"name": "node", "tag": "22-bookworm-slim"}),
+                );
+                extra.insert(
+                    "build_packages".into(),
+                    json!([{"name": "python3-venv", "version": "3.11.2-1+b1"}]),
+                );
+                extra.insert(
+                    "system_packages".into(),
+                    json!([{"name": "python3", "version": "3.11.2-1+b1"}]),
+                );
+            }
             (
                 json!({"language": "node", "version": "22"}),
                 json!({"kind": "npm", "manifest": "package.json", "lockfile": "package-lock.json"}),
                 bin,
-                json!({"kind": "supergateway"}),
                 (
                     format!("{name}/package.json"),
                     format!(
@@ -335,7 +351,7 @@ fn package_server(
         "sse" => json!({"kind": "sse"}),
         other => return Err(format!("package transport `{other}` is not supported")),
     };
-    let spec = json!({
+    let mut spec = json!({
         "name": name,
         "runtime": runtime,
         "entrypoint": {"kind": "command", "argv": argv},
@@ -343,6 +359,9 @@ fn package_server(
         "dependencies": dependencies,
         "env": env,
     });
+    if let Some(object) = spec.as_object_mut() {
+        object.extend(extra);
+    }
     let mut server = ServerDecl::at_url(name, "", UpstreamTransport::StreamableHttp);
     server.url = None;
     server.transport = None;

@@ -2,8 +2,9 @@
 //!
 //! - `mcpfleet-harness setup` creates (or checks) the cached virtualenvs: the pinned gateway and the fixture
 //!   servers' requirements. `.ci/run` calls it so the install is timed on its own line.
-//! - `mcpfleet-harness docker-setup` makes the local base image (debootstrap) and downloads the wheelhouses the
-//!   container tests build from, so `.ci/run` times them on their own line.
+//! - `mcpfleet-harness docker-setup` makes the local base image (debootstrap), downloads the wheelhouses the
+//!   container tests build from, and installs the package index and the seed fleet's host processes, so `.ci/run`
+//!   times them on their own line.
 //! - `mcpfleet-harness docker-clean` removes what finished test runs left in Docker and fails if anything labelled
 //!   remains; `.ci/run` calls it after the tests.
 //! - `mcpfleet-harness up` starts a gateway and the three fixture servers, prints their URLs and the path of a file
@@ -16,6 +17,7 @@ use std::time::Instant;
 use mcpfleet_harness::{
     Fixtures, Gateway, GatewayOptions, Python, base_image, clean_finished_runs,
     contextforge_wheels, fixture_wheels, prepare_fixtures_venv, prepare_gateway_venv,
+    prepare_index_venv, prepare_seed_process_venv, seed_wheels,
 };
 
 fn main() -> ExitCode {
@@ -48,16 +50,32 @@ fn docker_setup() -> Result<(), Box<dyn std::error::Error>> {
         base.id,
         if base.built { "built" } else { "reused" }
     );
-    for (name, house) in [
+    let mut houses = vec![
         ("fixtures", fixture_wheels()?),
         ("contextforge", contextforge_wheels()?),
-    ] {
+    ];
+    houses.extend(
+        seed_wheels()?
+            .into_iter()
+            .map(|house| ("seed fleet", house)),
+    );
+    for (name, house) in houses {
         println!(
             "{name} wheelhouse: {} ({})",
             house.dir.display(),
             house.lock.display()
         );
     }
+    // What the seed fleet's online builds and its host processes run from.
+    let python = Python::find()?;
+    println!(
+        "package index venv: {}",
+        prepare_index_venv(&python)?.dir.display()
+    );
+    println!(
+        "seed processes venv: {}",
+        prepare_seed_process_venv(&python)?.dir.display()
+    );
     println!("docker setup took {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -21,8 +21,8 @@ fn gateway_b() -> &'static Gateway {
     B.get_or_init(|| Gateway::start(GatewayOptions::default()).expect("a second gateway"))
 }
 
-/// This module's own fixture servers (a gateway takes one registration per URL). `utils` speaks HTTP itself: both
-/// gateways health-check it while the test calls it, and behind translate such overlaps can swap answers.
+/// This module's own fixture servers (a gateway takes one registration per URL). `utils` speaks HTTP itself, one
+/// process fewer.
 fn servers() -> &'static (FixtureServer, FixtureServer) {
     static SERVERS: OnceLock<(FixtureServer, FixtureServer)> = OnceLock::new();
     SERVERS.get_or_init(|| {

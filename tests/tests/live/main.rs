@@ -8,7 +8,7 @@
 //! on a thread of its own: the other tests run while the images build, instead of waiting behind them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use mcpfleet_harness::{Docker, docker_required, fleet_images};
+use mcpfleet_harness::{Docker, docker_required, fleet_images, seed_fleet};
 
 mod client_configs;
 mod common;
@@ -23,7 +23,8 @@ mod tls;
 /// The tests that run the fixture fleet in Docker (they share its images, built once per run).
 mod with_docker {
     pub(crate) mod containers;
-    mod swarm;
+    mod seed_fleet;
+    pub(crate) mod swarm;
 }
 
 /// Starts building the fixture fleet's images in the background (a filter that leaves this test out builds them
@@ -32,9 +33,12 @@ mod with_docker {
 fn build_the_fleet_images_while_other_tests_run() {
     match Docker::shared() {
         Ok(docker) => {
-            // The tests under `with_docker` wait for this build (`fleet_images` builds once per process) and
-            // report its failure.
-            std::thread::spawn(move || fleet_images(docker).map(|_| ()));
+            // The tests under `with_docker` wait for these builds (each builds once per process) and report their
+            // failure: the fixture fleet first (the gateway image), then the seed-shaped fleet.
+            std::thread::spawn(move || {
+                fleet_images(docker)?;
+                seed_fleet(docker).map(|_| ())
+            });
         }
         Err(err) if docker_required() => panic!("CI=true and Docker is unusable: {err}"),
         Err(err) => eprintln!(

@@ -68,7 +68,7 @@ fleet: {fleet}
 gateway: {{url: "{gateway}", token_env: UNUSED_IN_TESTS}}
 servers:
   - name: {fleet}-utils
-    description: stdio server behind mcpgateway.translate
+    description: stdio server behind mcp-proxy
     url: "{utils}"
     transport: streamable-http
     tags: [live, stdio]

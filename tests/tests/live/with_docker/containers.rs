@@ -11,10 +11,10 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec, Renderer};
+use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec};
 use mcpfleet_harness::{
-    BuiltImage, Docker, FleetImages, Gateway, docker_required, fleet_images, free_port,
-    fresh_gateway_secrets, pip_wheel, with_cleanup,
+    BuiltImage, ComposeProject, Docker, FleetImages, Gateway, docker_required, fleet_images,
+    free_port, fresh_gateway_secrets, pip_wheel, with_cleanup,
 };
 use mcpfleet_registry::{
     ApplyOptions, ContextForge, Format, Manifest, Mode, Registry, VerifyOptions, preflight_hook,
@@ -97,8 +97,8 @@ fn run_hardened(docker: &Docker, image: &BuiltImage, name: &str, host_port: u16)
 
 /// Every server image starts healthy within seconds, as a numeric non-root user, with a read-only root; every
 /// venv passes `pip check`; no image carries a secret in its environment, labels or history; the healthcheck
-/// probes the container's own address, so a loopback-only bind is reported unhealthy; the stdio child of a
-/// translate bridge never sees the bridge's throwaway secrets.
+/// probes the container's own address, so a loopback-only bind is reported unhealthy; the stdio child of an
+/// mcp-proxy bridge gets the container's environment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_start_healthy_hardened_and_clean() {
     let _serial = serial().await;
@@ -107,13 +107,7 @@ async fn images_start_healthy_hardened_and_clean() {
     else {
         return;
     };
-    for name in [
-        "utils-launcher",
-        "utils-translate",
-        "notes",
-        "textkit",
-        "clock",
-    ] {
+    for name in ["utils-launcher", "utils-proxy", "notes", "textkit", "clock"] {
         let image = images.get(name).unwrap().clone();
         blocking(move || check_image(docker, &image)).await;
     }
@@ -209,7 +203,20 @@ fn check_image(docker: &Docker, image: &BuiltImage) {
     }
 
     let port = free_port().unwrap();
-    let id = run_hardened(docker, image, &image.name, port);
+    // A variable the stdio child of a bridge must see (mcp-proxy --pass-environment).
+    let publish = format!("127.0.0.1:{port}:{}", image.plan.endpoint.port);
+    let name = format!("{}-{}", docker.project("c"), image.name);
+    let mut args = mcpfleet_harness::HARDENED_RUN.to_vec();
+    args.extend([
+        "--publish",
+        &publish,
+        "--name",
+        &name,
+        "--env",
+        "MCPFLEET_TEST_MARKER=passed",
+        &image.tag,
+    ]);
+    let id = docker.run(&args).unwrap();
     let healthy = docker
         .wait_healthy(&id, Duration::from_secs(60))
         .unwrap_or_else(|e| panic!("{} did not become healthy: {e}", image.name));
@@ -226,29 +233,22 @@ fn check_image(docker: &Docker, image: &BuiltImage) {
     let state = docker.inspect(&id).unwrap();
     assert_eq!(state["HostConfig"]["ReadonlyRootfs"], true);
 
-    if venvs(image).len() > 1 {
-        // The translate bridge: its stdio child (the server script) must not see the bridge's secrets.
-        let script = "import os\nfor pid in os.listdir('/proc'):\n    if not pid.isdigit(): continue\n    try:\n        cmd = open(f'/proc/{pid}/cmdline','rb').read().replace(b'\\0', b' ')\n        env = open(f'/proc/{pid}/environ','rb').read().split(b'\\0')\n    except OSError: continue\n    if b'_server.' in cmd and b'translate' not in cmd:\n        print('CHILD', [e.split(b'=')[0].decode() for e in env if e])\n";
+    if venvs(image).contains(&"/opt/bridge".to_owned()) {
+        // The mcp-proxy bridge: its stdio child (the server script) runs with the container's environment.
+        let script = "import os\nfor pid in os.listdir('/proc'):\n    if not pid.isdigit(): continue\n    try:\n        cmd = open(f'/proc/{pid}/cmdline','rb').read().replace(b'\\0', b' ')\n        env = open(f'/proc/{pid}/environ','rb').read().split(b'\\0')\n    except OSError: continue\n    if b'_server.' in cmd and b'mcp-proxy' not in cmd:\n        print('CHILD', [e.decode() for e in env if e.startswith(b'MCPFLEET_')])\n";
         let out = docker
-            .cmd(&["exec", &id, "/opt/venv/bin/python", "-c", script])
+            .cmd(&["exec", &id, "/opt/bridge/bin/python", "-c", script])
             .unwrap();
         assert!(
-            out.contains("CHILD"),
-            "{}: no stdio child found: {out}",
+            out.contains("CHILD") && out.contains("MCPFLEET_TEST_MARKER=passed"),
+            "{}: the stdio child does not see the container's environment: {out}",
             image.name
         );
-        for secret in ["JWT_SECRET_KEY", "AUTH_ENCRYPTION_SECRET"] {
-            assert!(
-                !out.contains(secret),
-                "{}: the stdio child sees {secret}: {out}",
-                image.name
-            );
-        }
     }
     docker.cmd(&["rm", "-f", &id]).unwrap();
 }
 
-/// The virtual environments an image carries (the server's, and a translate bridge's own).
+/// The virtual environments an image carries (the server's, and a bridge's own).
 fn venvs(image: &BuiltImage) -> Vec<String> {
     let dockerfile = std::fs::read_to_string(image.context.join("Dockerfile")).unwrap_or_default();
     ["/opt/venv", "/opt/bridge"]
@@ -377,35 +377,17 @@ pub(crate) fn fleet_with_gateway(
     fleet_images: &[&str],
     port: u16,
 ) -> FleetPlan {
-    let (gateway_repository, gateway_tag) = images
-        .get("contextforge")
-        .unwrap()
-        .tag
-        .split_once(':')
-        .unwrap();
     let servers: Vec<Value> = fleet_images
         .iter()
         .map(|image| serde_json::to_value(&images.get(image).unwrap().spec).unwrap())
         .collect();
-    let spec: FleetSpec = serde_json::from_value(serde_json::json!({
+    let mut spec: FleetSpec = serde_json::from_value(serde_json::json!({
         "name": name,
         "servers": servers,
         "image_prefix": format!("mcpfleet-{name}-{}", docker.run_id()),
-        "gateway": {
-            "image": {"name": gateway_repository, "tag": gateway_tag},
-            "port": port,
-            "publish_address": "127.0.0.1",
-            "env": [
-                {"name": "BASIC_AUTH_PASSWORD", "secret": true},
-                {"name": "AUTH_REQUIRED", "default": "true"},
-                {"name": "MCPGATEWAY_UI_ENABLED", "default": "false"},
-                {"name": "MCPGATEWAY_ADMIN_API_ENABLED", "default": "false"},
-                {"name": "CACHE_TYPE", "default": "memory"},
-                {"name": "RATE_LIMITING_ENABLED", "default": "false"},
-            ],
-        },
     }))
     .unwrap();
+    spec.gateway = Some(images.gateway_service(port).unwrap());
     let plan = FleetPlan::from_spec(&spec).unwrap();
     for (service, image) in plan.compose.services.iter().zip(fleet_images) {
         docker
@@ -579,41 +561,38 @@ async fn gateway_in_compose_reaches_servers_by_service_name() {
     else {
         return;
     };
-    let project = docker.project("compose");
     let port = free_port().unwrap();
-    // The FastMCP launcher (which admits only the service name as Host) and the translate bridge (Node), beside
+    // The FastMCP launcher (which admits only the service name as Host) and the mcp-proxy bridge (Node), beside
     // the two native servers.
     let fleet_images = ["utils-launcher", "notes", "textkit", "clock"];
     let plan = fleet_with_gateway(docker, images, "ctrfleet", &fleet_images, port);
-    let dir = tempfile::tempdir().unwrap();
-    let compose_file = dir.path().join("docker-compose.yml");
-    std::fs::write(
-        &compose_file,
-        Renderer::new().unwrap().render_compose(&plan).unwrap(),
-    )
-    .unwrap();
-    // Point the build contexts at the images' own (compose checks that they exist even when it builds nothing).
-    for (service, image) in plan.compose.services.iter().zip(fleet_images) {
-        let built = images.get(image).unwrap();
-        if let Some(context) = &service.build_context {
-            let link = dir.path().join(context);
-            std::fs::create_dir_all(link.parent().unwrap()).unwrap();
-            std::os::unix::fs::symlink(&built.context, &link).unwrap();
-        }
-    }
     let env = fresh_gateway_secrets().unwrap();
     let jwt = env
         .iter()
         .find(|(k, _)| k == "JWT_SECRET_KEY")
         .map(|(_, v)| v.clone())
         .unwrap();
+    let compose_project = std::sync::Arc::new(
+        ComposeProject::new(
+            docker,
+            "compose",
+            &plan,
+            |service| {
+                let image = if service == "utils" {
+                    "utils-launcher"
+                } else {
+                    service
+                };
+                images.images.get(image).map(|built| built.context.clone())
+            },
+            env,
+        )
+        .unwrap(),
+    );
+    let project = compose_project.project.clone();
     let compose = {
-        let (project, file, env) = (project.clone(), compose_file.clone(), env.clone());
-        move |args: Vec<&'static str>| {
-            let env: Vec<(&str, &str)> =
-                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            docker.compose(&project, &file, &env, &args)
-        }
+        let compose_project = compose_project.clone();
+        move |args: Vec<&'static str>| compose_project.run(&args)
     };
     let gateway_url = format!("http://127.0.0.1:{port}");
     let fleet = format!("cmp{}", docker.run_id());

@@ -20,11 +20,62 @@ use super::containers::{
 };
 use crate::common::{client, failing};
 
-/// Leaves the swarm (and removes the stack and its volumes) on drop, when this test created the swarm.
-struct SwarmGuard {
+/// A stack on a single-node swarm: removed with its volumes on drop, and the swarm left when this guard made it.
+pub(crate) struct SwarmGuard {
     docker: &'static Docker,
-    stack: String,
+    /// The stack's name.
+    pub(crate) stack: String,
     created: bool,
+}
+
+impl SwarmGuard {
+    /// Makes this engine a single-node swarm unless it already is one, for the stack `stack`.
+    pub(crate) fn join(docker: &'static Docker, stack: String) -> SwarmGuard {
+        let state = docker
+            .cmd(&["info", "--format", "{{.Swarm.LocalNodeState}}"])
+            .unwrap();
+        let created = state.trim() != "active";
+        if created {
+            docker
+                .cmd(&["swarm", "init", "--advertise-addr", "127.0.0.1"])
+                .unwrap();
+        }
+        SwarmGuard {
+            docker,
+            stack,
+            created,
+        }
+    }
+}
+
+/// `docker stack deploy` of `plan` as `stack`, with `env` for the stack file's `${…}` interpolations.
+pub(crate) fn deploy(
+    docker: &Docker,
+    stack: &str,
+    plan: &mcpfleet_dockerfile_gen::StackPlan,
+    env: &[(String, String)],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let stack_file = dir.path().join("stack.yml");
+    std::fs::write(
+        &stack_file,
+        Renderer::new().unwrap().render_stack(plan).unwrap(),
+    )
+    .unwrap();
+    let deployed = Command::new("docker")
+        .args(["stack", "deploy", "--compose-file"])
+        .arg(&stack_file)
+        .arg(stack)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        deployed.status.success(),
+        "docker stack deploy of {stack} ({} services, engine {:?}): {}",
+        plan.services.len(),
+        docker.run_id(),
+        String::from_utf8_lossy(&deployed.stderr)
+    );
 }
 
 impl Drop for SwarmGuard {
@@ -68,7 +119,7 @@ impl Drop for SwarmGuard {
 }
 
 /// The running task containers of one service of the stack.
-fn task_containers(docker: &Docker, stack: &str, service: &str) -> Vec<String> {
+pub(crate) fn task_containers(docker: &Docker, stack: &str, service: &str) -> Vec<String> {
     docker
         .cmd(&[
             "ps",
@@ -83,7 +134,7 @@ fn task_containers(docker: &Docker, stack: &str, service: &str) -> Vec<String> {
 }
 
 /// Waits until `service` has `replicas` healthy task containers.
-fn wait_replicas(docker: &Docker, stack: &str, service: &str, replicas: usize) {
+pub(crate) fn wait_replicas(docker: &Docker, stack: &str, service: &str, replicas: usize) {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let healthy = task_containers(docker, stack, service)
@@ -118,21 +169,8 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
     else {
         return;
     };
-    let state = docker
-        .cmd(&["info", "--format", "{{.Swarm.LocalNodeState}}"])
-        .unwrap();
-    let created = state.trim() != "active";
-    if created {
-        docker
-            .cmd(&["swarm", "init", "--advertise-addr", "127.0.0.1"])
-            .unwrap();
-    }
-    let stack = format!("sw{}", docker.run_id());
-    let _guard = SwarmGuard {
-        docker,
-        stack: stack.clone(),
-        created,
-    };
+    let guard = SwarmGuard::join(docker, format!("sw{}", docker.run_id()));
+    let stack = guard.stack.clone();
 
     // The stack file, generated from the same specs the images were built from.
     let port = free_port().unwrap();
@@ -141,31 +179,13 @@ async fn the_fleet_on_a_single_node_swarm_scales_rolls_and_heals() {
     let stack_plan = plan
         .stack(&SwarmSpec::default().replicas("notes", 2))
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let stack_file = dir.path().join("stack.yml");
-    std::fs::write(
-        &stack_file,
-        Renderer::new().unwrap().render_stack(&stack_plan).unwrap(),
-    )
-    .unwrap();
     let env = fresh_gateway_secrets().unwrap();
     let jwt = env
         .iter()
         .find(|(k, _)| k == "JWT_SECRET_KEY")
         .map(|(_, v)| v.clone())
         .unwrap();
-    let deployed = Command::new("docker")
-        .args(["stack", "deploy", "--compose-file"])
-        .arg(&stack_file)
-        .arg(&stack)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .unwrap();
-    assert!(
-        deployed.status.success(),
-        "docker stack deploy: {}",
-        String::from_utf8_lossy(&deployed.stderr)
-    );
+    deploy(docker, &stack, &stack_plan, &env);
     blocking({
         let stack = stack.clone();
         move || {
