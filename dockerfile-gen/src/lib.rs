@@ -120,11 +120,14 @@
 //!   layers, cached.
 //! - In the `runtime` stage everything that does not depend on the sources
 //!   comes first — environment, the account, the installed environments,
-//!   the generator's launcher and probe, `WORKDIR`, `USER`, `EXPOSE`, `HEALTHCHECK`,
-//!   `CMD`, default values, labels — and the sources' `COPY` is the last
-//!   instruction. The classic builder rebuilds every instruction after a
-//!   changed layer, each one a container commit, so a source-only rebuild
-//!   redoes only the copies.
+//!   the writable directories, the generator's launcher and probe, `WORKDIR`,
+//!   `USER`, `EXPOSE`, `HEALTHCHECK`, `CMD`, default values, labels — and the
+//!   sources' `COPY` is the last instruction. The classic builder rebuilds
+//!   every instruction after a changed layer, each one a container commit, so
+//!   a source-only rebuild redoes only the copies; and servers built from one
+//!   base with one dependency manifest share every layer up to their
+//!   writable directories, the installed environment included, so a fleet of
+//!   such images takes the environment's disk once.
 //! - The `HEALTHCHECK`, and the compose healthcheck (the same
 //!   [`HealthcheckStep`]), is an MCP round trip by default ([`Probe::Mcp`]):
 //!   a generated script ([`PROBE_FILE`], or [`NODE_PROBE_FILE`] in a Node

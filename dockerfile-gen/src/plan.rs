@@ -527,12 +527,15 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|p| quote(&format!("{}={}", p.name, p.version)))
             .collect();
+        // `apt-get clean` too: a base without Debian's docker-clean hook (one made with debootstrap) would
+        // otherwise keep apt's package caches, tens of MB, in the layer.
         vec![
             "apt-get update".to_owned(),
             format!(
                 "apt-get install -y --no-install-recommends {}",
                 pinned.join(" ")
             ),
+            "apt-get clean".to_owned(),
             "rm -rf /var/lib/apt/lists/*".to_owned(),
         ]
     }
@@ -844,7 +847,8 @@ impl<'a> Planner<'a> {
             steps.push(Step::Env { vars: env });
         }
 
-        // System packages, the account and writable directories: one layer.
+        // System packages and the account: one layer, the same for every server with the same packages and
+        // user, so the installed environments copied onto it are shared between images too.
         let mut setup = Self::apt_install(&spec.system_packages);
         setup.push(format!(
             "groupadd --system --gid {} {}",
@@ -854,16 +858,6 @@ impl<'a> Planner<'a> {
             "useradd --system --no-log-init --uid {} --gid {} --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {}",
             user.uid, user.gid, user.name
         ));
-        if !spec.writable_paths.is_empty() {
-            let dirs: Vec<String> = spec.writable_paths.iter().map(|p| quote(p)).collect();
-            setup.push(format!("mkdir -p {}", dirs.join(" ")));
-            setup.push(format!(
-                "chown {}:{} {}",
-                user.uid,
-                user.gid,
-                dirs.join(" ")
-            ));
-        }
         steps.push(Step::Run { commands: setup });
 
         // Installed environments, the bridge's (which changes least) first.
@@ -875,6 +869,16 @@ impl<'a> Planner<'a> {
         }
         if matches!(spec.dependencies, Dependencies::Npm { .. }) {
             steps.push(Self::from_builder(&format!("{APP_DIR}/node_modules")));
+        }
+        // Writable directories after the environments: servers that differ only in them share everything above.
+        if !spec.writable_paths.is_empty() {
+            let dirs: Vec<String> = spec.writable_paths.iter().map(|p| quote(p)).collect();
+            steps.push(Step::Run {
+                commands: vec![
+                    format!("mkdir -p {}", dirs.join(" ")),
+                    format!("chown {}:{} {}", user.uid, user.gid, dirs.join(" ")),
+                ],
+            });
         }
         for (file, _, in_image) in self.supporting() {
             steps.push(Self::copy(vec![file.to_owned()], in_image));

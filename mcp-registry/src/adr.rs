@@ -90,14 +90,61 @@ impl RiskClass {
             }
         }
     }
+}
 
-    fn limits(self, heavy: bool) -> &'static str {
-        match (self, heavy) {
-            (Self::Gpu, _) => "2 CPU, 4 GiB, 1 GPU",
-            (_, true) => "2 CPU, 2 GiB",
-            (Self::Compute, false) => "0.5 CPU, 256 MiB",
-            _ => "1 CPU, 512 MiB",
+/// The memory limits the record chooses from, MiB.
+const MEMORY_STEPS_MIB: [u32; 5] = [256, 512, 1024, 2048, 4096];
+
+/// A container's limits: half a core, or one for heavy compute (two and a GPU for GPU work); memory twice the
+/// measured idle memory rounded up to a step of [`MEMORY_STEPS_MIB`], or without a measurement 256 MiB (light),
+/// 2 GiB (heavy), 4 GiB (GPU). The generator's defaults are the light ones.
+fn limits(class: RiskClass, heavy: bool, idle_mib: Option<f64>) -> Limits {
+    let gpu = class == RiskClass::Gpu;
+    let cpus = match (gpu, heavy) {
+        (true, _) => 2.0,
+        (false, true) => 1.0,
+        (false, false) => 0.5,
+    };
+    let memory_mib = match idle_mib {
+        Some(idle) => MEMORY_STEPS_MIB
+            .into_iter()
+            .find(|step| f64::from(*step) >= 2.0 * idle)
+            .unwrap_or(MEMORY_STEPS_MIB[MEMORY_STEPS_MIB.len() - 1]),
+        None if gpu => 4096,
+        None if heavy => 2048,
+        None => 256,
+    };
+    Limits {
+        cpus,
+        memory_mib,
+        gpu,
+    }
+}
+
+/// A container's resource limits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Limits {
+    /// CPU cores.
+    pub cpus: f64,
+    /// Memory, MiB.
+    pub memory_mib: u32,
+    /// Whether it needs a GPU.
+    pub gpu: bool,
+}
+
+impl std::fmt::Display for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} CPU, ", self.cpus)?;
+        if self.memory_mib >= 1024 {
+            write!(f, "{} GiB", self.memory_mib / 1024)?;
+        } else {
+            write!(f, "{} MiB", self.memory_mib)?;
         }
+        if self.gpu {
+            f.write_str(", 1 GPU")?;
+        }
+        Ok(())
     }
 }
 
@@ -113,7 +160,7 @@ pub enum Placement {
 }
 
 /// What happens to one server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServerDecision {
     /// The server.
@@ -126,8 +173,8 @@ pub struct ServerDecision {
     pub needs: Vec<String>,
     /// Secrets (environment variable names) it receives.
     pub secrets: Vec<String>,
-    /// Suggested limits (for a container).
-    pub limits: String,
+    /// Its limits (for a container), from its class and its measured idle memory.
+    pub limits: Limits,
     /// Why, in one sentence.
     pub reason: String,
 }
@@ -236,9 +283,11 @@ pub fn containerization(manifest: &Manifest, measurements: Measurements) -> Adr 
                 placement,
                 needs: sorted(&server.needs),
                 secrets: sorted(&server.risk.secrets),
-                limits: class
-                    .limits(server.risk.compute == ComputeProfile::Heavy)
-                    .to_owned(),
+                limits: limits(
+                    class,
+                    server.risk.compute == ComputeProfile::Heavy,
+                    measurements.servers.get(&server.name).map(|f| f.idle_mib),
+                ),
                 reason,
             }
         })
@@ -270,8 +319,10 @@ fn list(items: &[String]) -> String {
 fn mb(value: f64) -> String {
     if value >= 10.0 {
         format!("{value:.0} MB")
-    } else {
+    } else if value >= 1.0 {
         format!("{value:.1} MB")
+    } else {
+        format!("{:.0} kB", value * 1000.0)
     }
 }
 
@@ -338,15 +389,18 @@ impl Adr {
                  the repository to add sizes, start times, memory and call latency here.\n",
             ),
         }
-        out.push_str("\n| server | decision | risk class | needs | secrets | limits |\n|---|---|---|---|---|---|\n");
+        out.push_str(
+            "\n| server | decision | risk class | needs | secrets | limits (memory: twice the idle, rounded up) |\n\
+             |---|---|---|---|---|---|\n",
+        );
         for decision in &self.decisions {
             let what = match decision.placement {
                 Placement::Container => "container",
                 Placement::Process => "process",
             };
             let limits = match decision.placement {
-                Placement::Container => decision.limits.as_str(),
-                Placement::Process => "—",
+                Placement::Container => decision.limits.to_string(),
+                Placement::Process => "—".to_owned(),
             };
             let _ = writeln!(
                 out,
@@ -429,22 +483,27 @@ impl Adr {
         let memory = sum(|f| f.idle_mib);
         let _ = write!(
             out,
-            "\nMeasured on this fleet's own images: counted one by one the {count} images would take {}, but they \
-             share their base",
-            mb(separately)
+            "\nMeasured on this fleet's own images: counted one by one, the {count} images take {} and add {} over \
+             their base",
+            mb(separately),
+            mb(over_base)
         );
         if let Some(base) = self.measurements.base_mb {
             let _ = write!(out, " ({})", mb(base));
         }
         let _ = write!(
             out,
-            " and, within a dependency set, every layer but their sources: together they add {} over the base, \
-             and only {} of it belongs to a single image",
-            mb(over_base),
-            mb(unique)
+            ". But images with the same dependency set share every layer but their sources: only {} of those {} \
+             is held by a single image",
+            mb(unique),
+            mb(over_base)
         );
         if let Some(disk) = self.measurements.fleet_disk_mb {
-            let _ = write!(out, "; building them took {} of disk", mb(disk));
+            let _ = write!(
+                out,
+                ", and building them all took {} of disk, the build cache of their builder stages included",
+                mb(disk)
+            );
         }
         let _ = writeln!(
             out,

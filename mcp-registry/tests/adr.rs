@@ -29,7 +29,8 @@ fn the_seed_fleet_gets_one_container_each_but_for_its_composites() {
     assert_eq!(containers, 10);
     assert_eq!(decision("git").class, RiskClass::Isolated);
     assert_eq!(decision("git").secrets, ["GITHUB_TOKEN"]);
-    assert_eq!(decision("forge_llm").class, RiskClass::Gpu);
+    // The GPU is the model server's; forge_llm only calls it.
+    assert_eq!(decision("forge_llm").class, RiskClass::FleetBackend);
     for server in ["adr", "chronicle", "config", "protocol", "task", "code"] {
         assert_eq!(decision(server).class, RiskClass::Filesystem, "{server}");
     }
@@ -63,13 +64,26 @@ fn with_figures_every_container_has_them_and_the_text_adds_them_up() {
     let text = containerization(&manifest, measurements.clone()).to_markdown();
     assert!(text.contains("Status: accepted"));
     // 10 images of 300..309 MB = 3045 MB; 79..88 over the base = 835 MB; 10 × 0.5 unique = 5 MB.
-    assert!(text.contains("the 10 images would take 3045 MB"), "{text}");
-    assert!(text.contains("they add 835 MB over the base"), "{text}");
     assert!(
-        text.contains("only 5.0 MB of it belongs to a single image"),
+        text.contains("the 10 images take 3045 MB and add 835 MB over their base (221 MB)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("only 5.0 MB of those 835 MB is held by a single image"),
         "{text}"
     );
     assert!(text.contains("(`task`) is healthy 2.9 s"), "{text}");
+    // Memory limits follow the measured idle memory (40 MiB idle: 256 MiB), CPU the class.
+    assert!(
+        text.contains("| `adr` | container | filesystem | — | — | 0.5 CPU, 256 MiB |"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "| `rag_cortex` | container | fleet-backend | `chroma` | — | 1 CPU, 256 MiB |"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("not measured"));
     // A container without figures: the record does not pretend, it lists none.
     measurements.servers.remove("adr");

@@ -73,28 +73,6 @@ fn start(docker: &Docker, image: &BuiltImage, host_port: u16) -> (String, Durati
     (id, started.elapsed())
 }
 
-fn memory_mib(docker: &Docker, id: &str) -> f64 {
-    let usage = docker
-        .cmd(&["stats", "--no-stream", "--format", "{{.MemUsage}}", id])
-        .unwrap();
-    let used = usage
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    let (number, unit) = used.split_at(
-        used.find(|c: char| c.is_ascii_alphabetic())
-            .unwrap_or(used.len()),
-    );
-    let number: f64 = number.trim().parse().unwrap_or(0.0);
-    match unit {
-        "GiB" => number * 1024.0,
-        "KiB" => number / 1024.0,
-        _ => number,
-    }
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let runs: usize = env_or("BENCH_RUNS", 3);
@@ -144,13 +122,7 @@ async fn main() {
     touch_source(&seed_context);
     let seed_rebuild = docker.build(&seed_context, &seed_tag).unwrap();
     touch_source(&generated.context);
-    let generated_rebuild = docker
-        .build_with_args(
-            &generated.context,
-            &generated.tag,
-            &[(mcpfleet_dockerfile_gen::BASE_IMAGE_ARG, &images.base.tag)],
-        )
-        .unwrap();
+    let generated_rebuild = generated.rebuild(docker).unwrap();
 
     println!(
         "seed-style image      {:>7.1} MB ({:.1} MB over its base of {:.1} MB), built in {:.1} s, source-only rebuild {:.1} s",
@@ -203,7 +175,7 @@ async fn main() {
         }
         let (id, port) = last.unwrap();
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let memory = memory_mib(docker, &id);
+        let memory = docker.memory_mib(&id).unwrap();
         let path = image.plan.endpoint.path.clone();
         let transport = if path == "/sse" {
             Transport::Sse

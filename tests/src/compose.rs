@@ -73,6 +73,11 @@ impl ComposeProject {
         })
     }
 
+    /// The engine.
+    pub fn docker(&self) -> &'static Docker {
+        self.docker
+    }
+
     /// `docker-compose <args>` in this project.
     pub fn run(&self, args: &[&str]) -> Result<String> {
         let env: Vec<(&str, &str)> = self

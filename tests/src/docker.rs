@@ -263,6 +263,41 @@ impl Docker {
         }
     }
 
+    /// Waits until the container's health status is `wanted` (`healthy`, `unhealthy`); returns how long that took.
+    pub fn wait_health(&self, id: &str, wanted: &str, timeout: Duration) -> Result<Duration> {
+        let started = Instant::now();
+        loop {
+            let now = docker(&["inspect", "--format", "{{.State.Health.Status}}", id])?;
+            if now.trim() == wanted {
+                return Ok(started.elapsed());
+            }
+            if started.elapsed() > timeout {
+                return Err(HarnessError::Command {
+                    what: format!("waiting for container {id} to be {wanted}"),
+                    status: now.trim().to_owned(),
+                    output: docker(&["logs", "--tail", "20", id]).unwrap_or_default(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The container's resident memory now (`docker stats`), in MiB.
+    pub fn memory_mib(&self, id: &str) -> Result<f64> {
+        let usage = docker(&["stats", "--no-stream", "--format", "{{.MemUsage}}", id])?;
+        let used = usage.split('/').next().unwrap_or_default().trim();
+        let split = used
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(used.len());
+        let number: f64 = used[..split].trim().parse().unwrap_or(0.0);
+        Ok(match &used[split..] {
+            "GiB" => number * 1024.0,
+            "KiB" => number / 1024.0,
+            "B" => number / 1024.0 / 1024.0,
+            _ => number,
+        })
+    }
+
     /// `docker-compose -p <project> -f <file> <args>`, with `env` added to compose's environment (the values
     /// its `${NAME:?…}` interpolations read; they never reach a file).
     pub fn compose(

@@ -108,6 +108,16 @@ fn launch(
     Ok((process, took))
 }
 
+/// An un-narrowed admin JWT for another (containerized) ContextForge signed with `jwt_secret`, its
+/// `JWT_SECRET_KEY`, minted with the shared gateway's own CLI; valid for two hours.
+pub fn admin_jwt_signed_with(jwt_secret: &str) -> Result<String> {
+    let mut options = JwtOptions::user(ADMIN_EMAIL);
+    options.admin = true;
+    options.exp_minutes = Some(120);
+    options.secret = Some(jwt_secret.to_owned());
+    Gateway::shared().mint_jwt(&options)
+}
+
 /// Options for [`Gateway::mint_jwt`], mapped onto `python -m mcpgateway.utils.create_jwt_token`.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]

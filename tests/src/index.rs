@@ -4,6 +4,7 @@
 
 use std::fs;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::docker::Wheelhouse;
@@ -68,6 +69,24 @@ impl PackageIndex {
         })
     }
 
+    /// The index of the fixture fleet's online builds (started once per process): the fixture servers' wheels.
+    pub fn fixtures() -> Result<&'static PackageIndex> {
+        static FIXTURES: OnceLock<std::result::Result<PackageIndex, String>> = OnceLock::new();
+        once(&FIXTURES, || {
+            PackageIndex::serve("fixtures", &[&crate::docker::fixture_wheels()?])
+        })
+    }
+
+    /// The index of the seed fleet's online builds (started once per process): its requirement sets and
+    /// `mcp-proxy`.
+    pub fn seed() -> Result<&'static PackageIndex> {
+        static SEED: OnceLock<std::result::Result<PackageIndex, String>> = OnceLock::new();
+        once(&SEED, || {
+            let houses = crate::seed::seed_wheels()?;
+            PackageIndex::serve("seed", &houses.iter().collect::<Vec<_>>())
+        })
+    }
+
     /// `http://127.0.0.1:<port>/simple/`: what `PIP_INDEX_URL` names.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/simple/", self.port)
@@ -80,6 +99,20 @@ impl PackageIndex {
             ("PIP_TRUSTED_HOST", "127.0.0.1".to_owned()),
         ]
     }
+}
+
+/// The index in `cell`, started by `serve` on first use; a failure is kept and reported to every caller.
+fn once(
+    cell: &'static OnceLock<std::result::Result<PackageIndex, String>>,
+    serve: impl FnOnce() -> Result<PackageIndex>,
+) -> Result<&'static PackageIndex> {
+    cell.get_or_init(|| serve().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|reason| crate::error::HarnessError::Command {
+            what: "serving a local package index".to_owned(),
+            status: "failed".to_owned(),
+            output: reason.clone(),
+        })
 }
 
 /// The venv pypiserver runs from.

@@ -65,17 +65,18 @@ pub use fixtures::{
 };
 pub use gateway::{
     ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, GatewayTls, JwtOptions,
-    RawResponse, fresh_gateway_secrets, prepare_gateway_venv,
+    RawResponse, admin_jwt_signed_with, fresh_gateway_secrets, prepare_gateway_venv,
 };
-pub use images::{BuiltImage, FleetImages, fleet_images, fleet_images_named};
+pub use images::{BuildHow, BuiltImage, FleetImages, fleet_images, fleet_images_named};
 pub use index::{PackageIndex, prepare_index_venv};
-pub use listing::registrations_named;
+pub use listing::{client, registrations_named};
 pub use measure::{env_or, millis, percentile};
 pub use paths::{example_binary, fixtures_dir, harness_dir, record_figure, workspace_root};
 pub use process::free_port;
 pub use python::{Python, Venv};
 pub use requests::RequestCounter;
 pub use seed::{
-    SeedCall, SeedFleet, SeedProcess, prepare_seed_process_venv, seed_concurrency_call, seed_dir,
-    seed_fleet, seed_smoke_calls, seed_wheels, start_seed_process,
+    SeedCall, SeedFleet, SeedProcess, SeedProcesses, prepare_seed_process_venv,
+    seed_concurrency_call, seed_dir, seed_fleet, seed_manifest, seed_smoke_calls, seed_wheels,
+    start_seed_process,
 };

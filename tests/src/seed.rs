@@ -12,18 +12,19 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use mcpfleet_dockerfile_gen::{
-    BASE_IMAGE_ARG, BuildPlan, FleetPlan, FleetSpec, ImageRef, Renderer, ServerSpec, templates,
+    BuildPlan, FleetPlan, FleetSpec, ImageRef, Renderer, ServerSpec, templates,
 };
 use serde_json::Value;
 
 use crate::docker::{BaseImage, Docker, Wheelhouse, base_image, mcp_proxy_wheels, wheelhouse};
 use crate::error::{HarnessError, Result, io_err};
-use crate::images::BuiltImage;
+use crate::images::{
+    BuildHow, BuiltImage, build_image, offline_build, online_build, two_at_a_time,
+};
 use crate::index::PackageIndex;
 use crate::paths::{fixtures_dir, harness_dir};
 use crate::process::{Launch, Supervised, free_port};
@@ -107,8 +108,7 @@ fn invalid(what: &str) -> impl Fn(mcpfleet_dockerfile_gen::Error) -> HarnessErro
 fn build_seed_fleet(docker: &Docker) -> Result<SeedFleet> {
     let started = Instant::now();
     let base = base_image()?;
-    let houses = seed_wheels()?;
-    let index = PackageIndex::serve("seed", &houses.iter().collect::<Vec<_>>())?;
+    let index = PackageIndex::seed()?;
     let mut spec = FleetSpec::from_path(seed_dir().join("fleet.yaml"))
         .map_err(invalid("reading tests/fixtures/seed/fleet.yaml"))?;
     // This run's image names, so that concurrent runs never share a tag.
@@ -139,43 +139,23 @@ fn build_seed_fleet(docker: &Docker) -> Result<SeedFleet> {
         .collect();
     let mut order: Vec<usize> = (0..spec.servers.len()).collect();
     order.sort_by_key(|&i| !first_of_its_set[i]);
-    let index_args = index.build_args();
-    let mut args: Vec<(&str, &str)> = vec![(BASE_IMAGE_ARG, base.tag.as_str())];
-    args.extend(index_args.iter().map(|(k, v)| (*k, v.as_str())));
+    let how = online_build(&base, index);
 
     let backend = build_backend(docker, &root, &base, &backend_image, &renderer)?;
-    let next = AtomicUsize::new(0);
-    let built = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
-                while let Some(&i) = order.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    let server = &spec.servers[i];
-                    let build = &plan.servers[i];
-                    let service = &plan.compose.services[i];
-                    let image = build_server(
-                        docker,
-                        &root.join(&server.name),
-                        server,
-                        build,
-                        &service.image,
-                        &args,
-                        &renderer,
-                    );
-                    built
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(image);
-                }
-            });
-        }
+    let built = two_at_a_time(&order, |&i| {
+        build_server(
+            docker,
+            &root.join(&spec.servers[i].name),
+            &spec.servers[i],
+            &plan.servers[i],
+            &plan.compose.services[i].image,
+            &how,
+            &renderer,
+        )
     });
     let mut images = BTreeMap::new();
     images.insert("backend".to_owned(), backend);
-    for image in built
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-    {
+    for image in built {
         let image = image?;
         images.insert(image.name.clone(), image);
     }
@@ -205,9 +185,15 @@ fn build_backend(
     let plan = BuildPlan::from_spec(&spec).map_err(invalid("planning the backend stand-in"))?;
     let context = root.join("backend");
     write_context(&context, &plan, renderer)?;
-    let tag = tag.to_string();
-    let build_time = docker.build_with_args(&context, &tag, &[(BASE_IMAGE_ARG, &base.tag)])?;
-    finish(docker, "backend", spec, plan, context, tag, build_time)
+    build_image(
+        docker,
+        "backend",
+        spec,
+        plan,
+        context,
+        tag.to_string(),
+        offline_build(base),
+    )
 }
 
 fn build_server(
@@ -216,19 +202,18 @@ fn build_server(
     spec: &ServerSpec,
     plan: &BuildPlan,
     tag: &str,
-    args: &[(&str, &str)],
+    how: &BuildHow,
     renderer: &Renderer,
 ) -> Result<BuiltImage> {
     write_context(context, plan, renderer)?;
-    let build_time = docker.build_online(context, tag, args)?;
-    finish(
+    build_image(
         docker,
         &spec.name,
         spec.clone(),
         plan.clone(),
         context.to_owned(),
         tag.to_owned(),
-        build_time,
+        how.clone(),
     )
 }
 
@@ -258,7 +243,8 @@ fn write_context(context: &Path, plan: &BuildPlan, renderer: &Renderer) -> Resul
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copies a file or a directory tree (without `__pycache__`).
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     if from.is_dir() {
         fs::create_dir_all(to).map_err(io_err("creating directory", to))?;
         for entry in fs::read_dir(from)
@@ -278,36 +264,6 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     }
     fs::copy(from, to).map_err(io_err("copying", from))?;
     Ok(())
-}
-
-fn finish(
-    docker: &Docker,
-    name: &str,
-    spec: ServerSpec,
-    plan: BuildPlan,
-    context: PathBuf,
-    tag: String,
-    build_time: Duration,
-) -> Result<BuiltImage> {
-    let size = docker
-        .cmd(&["image", "inspect", "--format", "{{.Size}}", &tag])?
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    eprintln!(
-        "[harness] built seed image {tag} in {:.1}s ({} MB)",
-        build_time.as_secs_f64(),
-        size / 1_000_000
-    );
-    Ok(BuiltImage {
-        name: name.to_owned(),
-        tag,
-        spec,
-        plan,
-        context,
-        build_time,
-        size,
-    })
 }
 
 /// One of the seed's two servers that stay processes (`council`, `orchestrator`), served over streamable HTTP by
@@ -391,6 +347,74 @@ pub fn start_seed_process(
         url: format!("http://{socket}/mcp"),
         _process: process,
     })
+}
+
+/// The seed's two host processes (`council`, `orchestrator`) with a backend stand-in of their own on loopback (the
+/// fleet's backends are on its private network, out of the host's reach), all stopped when dropped.
+#[derive(Debug)]
+pub struct SeedProcesses {
+    /// The processes, `council` first.
+    pub processes: Vec<SeedProcess>,
+    _backend: crate::fixtures::ScriptServer,
+}
+
+impl SeedProcesses {
+    /// Starts them listening on `address` (where the gateway's container reaches the host), the backend requiring
+    /// `key` from the model's callers, their state under `state_dir`.
+    pub fn start(address: IpAddr, key: &str, state_dir: &Path) -> Result<SeedProcesses> {
+        let backend = crate::fixtures::ScriptServer::spawn(
+            "seed/backend/backend_server.py",
+            &[("BACKEND_API_KEY", key)],
+            crate::gateway::Gateway::shared(),
+        )?;
+        let url = backend.base_url();
+        let env = [
+            ("OLLAMA_HOST", url.as_str()),
+            ("CHROMA_URL", url.as_str()),
+            ("OPENAI_API_KEY", key),
+        ];
+        let processes = ["council", "orchestrator"]
+            .into_iter()
+            .map(|server| start_seed_process(server, address, &env, state_dir))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SeedProcesses {
+            processes,
+            _backend: backend,
+        })
+    }
+}
+
+/// `tests/fixtures/seed/manifest.yaml`, its gateway at `gateway_url` and its two processes at `processes`' URLs;
+/// without processes, the ten containerized servers only.
+pub fn seed_manifest(
+    gateway_url: &str,
+    processes: &[SeedProcess],
+) -> Result<mcpfleet_registry::Manifest> {
+    let path = seed_dir().join("manifest.yaml");
+    let text = fs::read_to_string(&path).map_err(io_err("reading", &path))?;
+    let mut manifest = mcpfleet_registry::Manifest::from_str_with_env(
+        &text,
+        mcpfleet_registry::Format::Yaml,
+        "tests/fixtures/seed/manifest.yaml",
+        |name| match name {
+            "MCPGATEWAY_URL" => Some(gateway_url.to_owned()),
+            _ => processes
+                .iter()
+                .find(|p| name == format!("SEED_{}_URL", p.name.to_ascii_uppercase()))
+                .map(|p| p.url.clone()),
+        },
+    )
+    .map_err(|e| HarnessError::Command {
+        what: "reading tests/fixtures/seed/manifest.yaml".to_owned(),
+        status: "invalid".to_owned(),
+        output: e.to_string(),
+    })?;
+    if processes.is_empty() {
+        manifest
+            .servers
+            .retain(|s| !["council", "orchestrator"].contains(&s.name.as_str()));
+    }
+    Ok(manifest)
 }
 
 /// The host virtualenv of the processes: the standalone fastmcp 2.x set, from PyPI (the host's Python may differ

@@ -106,3 +106,63 @@ async fn every_deliverable_the_issue_lists_is_generated() {
         );
     }
 }
+
+/// The ADR is decided and measured for the fleet the tests run: every containerized server has every figure, the
+/// containers are exactly the services of `tests/fixtures/seed/fleet.yaml` and the processes are not among them,
+/// and the limits it states are the limits the fleet's compose file gives.
+#[test]
+fn the_adr_states_the_figures_and_limits_of_the_fleet_that_runs() {
+    use mcpfleet_dockerfile_gen::{FleetPlan, FleetSpec};
+    use mcpfleet_registry::Manifest;
+    use mcpfleet_registry::adr::{Measurements, Placement, containerization};
+
+    let root = workspace_root();
+    let text = std::fs::read_to_string(root.join("docs/adr-containerization.md")).unwrap();
+    assert!(
+        !text.contains("not measured") && text.contains("Status: accepted"),
+        "{text}"
+    );
+    let measurements: Measurements = serde_json::from_str(
+        &std::fs::read_to_string(root.join("docs/container-measurements.json")).unwrap(),
+    )
+    .unwrap();
+    let manifest = Manifest::from_path(root.join("tests/fixtures/seed/manifest.yaml")).unwrap();
+    let adr = containerization(&manifest, measurements.clone());
+    let plan = FleetPlan::from_spec(
+        &FleetSpec::from_path(root.join("tests/fixtures/seed/fleet.yaml")).unwrap(),
+    )
+    .unwrap();
+    for decision in &adr.decisions {
+        let service = plan
+            .compose
+            .services
+            .iter()
+            .find(|s| s.name == decision.server.replace('_', "-"));
+        match decision.placement {
+            Placement::Process => {
+                assert!(service.is_none(), "{} runs as a process", decision.server)
+            }
+            _ => {
+                let service =
+                    service.unwrap_or_else(|| panic!("{} has no service", decision.server));
+                assert!(
+                    measurements.servers.contains_key(&decision.server),
+                    "{}",
+                    decision.server
+                );
+                assert_eq!(
+                    service.cpus,
+                    decision.limits.cpus.to_string(),
+                    "{}",
+                    decision.server
+                );
+                let memory = if decision.limits.memory_mib % 1024 == 0 {
+                    format!("{}G", decision.limits.memory_mib / 1024)
+                } else {
+                    format!("{}M", decision.limits.memory_mib)
+                };
+                assert_eq!(service.memory, memory, "{}", decision.server);
+            }
+        }
+    }
+}

@@ -1,24 +1,12 @@
 //! Helpers the live tests share: a client without retries, the least-privilege token of a manifest, and the
 //! servers a verify failed.
 
-use std::time::Duration;
-
-use mcpfleet_gateway_client::{Client, RetryPolicy};
 use mcpfleet_registry::{
     ContextForge, Manifest, Mode, Registry, VerifyOptions, preflight, token_create,
 };
 use mcpfleet_scope_audit::BearerToken;
 
-/// A client of the gateway at `url` acting with `token`, without retries (a test sees every answer).
-pub(crate) fn client(url: &str, token: &str) -> Client {
-    Client::builder()
-        .base_url(url)
-        .bearer_token(token)
-        .retry(RetryPolicy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
+pub(crate) use mcpfleet_harness::client;
 
 /// Mints, with `admin_token`, the least-privilege token for applying and verifying `manifest`; returns its id and
 /// the token.

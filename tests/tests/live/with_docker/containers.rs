@@ -397,17 +397,9 @@ pub(crate) fn fleet_with_gateway(
     plan
 }
 
-/// An un-narrowed admin JWT for a containerized gateway signed with `jwt_secret` (its `JWT_SECRET_KEY`), minted
-/// with the harness's own ContextForge CLI.
+/// An un-narrowed admin JWT for a containerized gateway signed with `jwt_secret` (its `JWT_SECRET_KEY`).
 pub(crate) async fn containerized_admin_token(jwt_secret: String) -> String {
-    blocking(move || {
-        let mut options = mcpfleet_harness::JwtOptions::user(mcpfleet_harness::ADMIN_EMAIL);
-        options.admin = true;
-        options.exp_minutes = Some(60);
-        options.secret = Some(jwt_secret);
-        Gateway::shared().mint_jwt(&options).unwrap()
-    })
-    .await
+    blocking(move || mcpfleet_harness::admin_jwt_signed_with(&jwt_secret).unwrap()).await
 }
 
 /// Deletes everything `fleet` owns on the gateway at `url`.

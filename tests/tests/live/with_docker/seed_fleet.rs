@@ -20,13 +20,11 @@ use std::time::{Duration, Instant};
 use mcpfleet_dockerfile_gen::{FleetPlan, SwarmSpec};
 use mcpfleet_gateway_client::Client;
 use mcpfleet_harness::{
-    ComposeProject, Docker, FleetImages, Gateway, ScriptServer, SeedFleet, SeedProcess, free_port,
-    fresh_gateway_secrets, record_figure, seed_concurrency_call, seed_dir, seed_fleet,
-    start_seed_process, with_cleanup,
+    ComposeProject, Docker, FleetImages, SeedFleet, SeedProcesses, free_port,
+    fresh_gateway_secrets, record_figure, seed_concurrency_call, seed_fleet, seed_manifest,
+    with_cleanup,
 };
-use mcpfleet_registry::{
-    ContextForge, Format, Manifest, Mode, Registry, VerifyOptions, VerifyReport,
-};
+use mcpfleet_registry::{ContextForge, Mode, Registry, VerifyOptions, VerifyReport};
 use serde_json::Value;
 
 use super::containers::{
@@ -111,27 +109,6 @@ fn plan_with_gateway(seed: &SeedFleet, images: &FleetImages, port: u16) -> Fleet
     let mut spec = seed.spec.clone();
     spec.gateway = Some(images.gateway_service(port).unwrap());
     FleetPlan::from_spec(&spec).unwrap()
-}
-
-/// `tests/fixtures/seed/manifest.yaml`, pointed at the gateway (and the processes, or without them).
-fn seed_manifest(gateway_url: &str, processes: &[&SeedProcess]) -> Manifest {
-    let path = seed_dir().join("manifest.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut manifest =
-        Manifest::from_str_with_env(&text, Format::Yaml, "manifest.yaml", |name| match name {
-            "MCPGATEWAY_URL" => Some(gateway_url.to_owned()),
-            _ => processes
-                .iter()
-                .find(|p| name == format!("SEED_{}_URL", p.name.to_ascii_uppercase()))
-                .map(|p| p.url.clone()),
-        })
-        .unwrap();
-    if processes.is_empty() {
-        manifest
-            .servers
-            .retain(|s| !["council", "orchestrator"].contains(&s.name.as_str()));
-    }
-    manifest
 }
 
 /// The secret the servers share with the model backend, and the rest of what compose needs of the environment.
@@ -363,33 +340,15 @@ async fn the_seed_fleet_runs_registers_and_keeps_its_state_in_compose() {
             // The two processes on the host, where the gateway's container reaches it, with a backend of their own.
             let egress = compose.network(&plan.compose.networks[1].name);
             let address = host_address(docker, &egress);
-            let backend = blocking({
-                let key = key.clone();
-                move || {
-                    ScriptServer::spawn(
-                        "seed/backend/backend_server.py",
-                        &[("BACKEND_API_KEY", &key)],
-                        Gateway::shared(),
-                    )
-                    .unwrap()
-                }
+            let processes = blocking({
+                let (key, state) = (key.clone(), state.path().to_owned());
+                move || SeedProcesses::start(address, &key, &state).unwrap()
             })
             .await;
-            let process_env = [
-                ("OLLAMA_HOST", backend.base_url()),
-                ("CHROMA_URL", backend.base_url()),
-                ("OPENAI_API_KEY", key.clone()),
-            ];
-            let mut processes = Vec::new();
-            for server in ["council", "orchestrator"] {
-                let env: Vec<(&str, &str)> =
-                    process_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                processes.push(start_seed_process(server, address, &env, state.path()).unwrap());
-            }
 
             // Registered with the least-privilege token, and verified: tools and smoke calls of all twelve.
             let admin_token = containerized_admin_token(jwt.clone()).await;
-            let manifest = seed_manifest(&gateway_url, &processes.iter().collect::<Vec<_>>());
+            let manifest = seed_manifest(&gateway_url, &processes.processes).unwrap();
             let (registry, options, _token) =
                 least_privilege_registry(&manifest, &gateway_url, &admin_token).await;
             let applied = Instant::now();
@@ -457,7 +416,6 @@ async fn the_seed_fleet_runs_registers_and_keeps_its_state_in_compose() {
                 "a container log holds the backend's key"
             );
             drop(processes);
-            drop(backend);
         },
         async {
             let down = compose.clone();
@@ -514,7 +472,7 @@ async fn the_seed_fleet_runs_as_a_swarm_stack_and_heals_with_its_state() {
     ));
     let gateway_url = format!("http://127.0.0.1:{port}");
     let admin_token = containerized_admin_token(jwt).await;
-    let manifest = seed_manifest(&gateway_url, &[]);
+    let manifest = seed_manifest(&gateway_url, &[]).unwrap();
     with_cleanup(
         async {
             let (registry, options, _token) =
@@ -583,29 +541,6 @@ fn pid_of(docker: &Docker, id: &str, python: &str, needle: &str) -> String {
     pid
 }
 
-fn health(docker: &Docker, id: &str) -> String {
-    docker
-        .cmd(&["inspect", "--format", "{{.State.Health.Status}}", id])
-        .unwrap()
-        .trim()
-        .to_owned()
-}
-
-fn wait_health(docker: &Docker, id: &str, wanted: &str, within: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        let now = health(docker, id);
-        if now == wanted {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < within,
-            "{id} stayed {now}, never {wanted}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// A server whose port stays open but which answers no MCP is unhealthy: the in-process launcher (its process
 /// stopped: the kernel still accepts connections) and mcp-proxy (its stdio child stopped: the bridge still answers
 /// `initialize`, but `tools/list` never comes back). Resumed, each is healthy again.
@@ -633,7 +568,7 @@ async fn a_wedged_server_turns_unhealthy_and_a_resumed_one_healthy() {
             let mut args = mcpfleet_harness::HARDENED_RUN.to_vec();
             args.extend(["--init", "--name", &name, "--hostname", service, "--tmpfs", "/data:uid=10001", &image]);
             let id = docker.run(&args).unwrap();
-            wait_health(docker, &id, "healthy", Duration::from_secs(60));
+            docker.wait_health(&id, "healthy", Duration::from_secs(60)).unwrap();
             let pid = pid_of(docker, &id, python, needle);
             // The port is still open: a TCP connect from inside succeeds while the server is stopped.
             let signal = |sig: &str| {
@@ -644,9 +579,9 @@ async fn a_wedged_server_turns_unhealthy_and_a_resumed_one_healthy() {
             signal("SIGSTOP");
             let connect = "import socket; a = socket.gethostbyname(socket.gethostname()); socket.create_connection((a, 8000), timeout=2).close(); print('open')";
             assert_eq!(docker.cmd(&["exec", &id, python, "-c", connect]).unwrap().trim(), "open");
-            let unhealthy = wait_health(docker, &id, "unhealthy", Duration::from_secs(60));
+            let unhealthy = docker.wait_health(&id, "unhealthy", Duration::from_secs(60)).unwrap();
             signal("SIGCONT");
-            let healthy = wait_health(docker, &id, "healthy", Duration::from_secs(60));
+            let healthy = docker.wait_health(&id, "healthy", Duration::from_secs(60)).unwrap();
             record_figure(&format!(
                 "[health] {service} ({needle} stopped): unhealthy after {:.1} s, healthy {:.1} s after resuming",
                 unhealthy.as_secs_f64(),
