@@ -21,9 +21,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
+use mcpfleet_dockerfile_gen::{GeneratedFile, GeneratedFiles};
 use mcpfleet_examples::deliverables::{self, CALLER_TOKEN_ENV, REGISTRAR_ROLE};
 use mcpfleet_examples::steps::Steps;
-use mcpfleet_examples::{AnyResult, one_line, print_line, workspace_root};
+use mcpfleet_examples::{AnyResult, one_line, print_line, stdout_failure, workspace_root};
 use mcpfleet_gateway_client::{Client, Error as ClientError};
 use mcpfleet_harness::{
     Docker, Fixtures, Gateway, GatewayOptions, fleet_images_named, free_port,
@@ -32,9 +33,9 @@ use mcpfleet_harness::{
 use mcpfleet_registry::adr::{Measurements, containerization};
 use mcpfleet_registry::clients::{ClientEntry, ClientTarget, McpClient, client_configs};
 use mcpfleet_registry::{
-    ApplyOptions, ContextForge, Format, GatewayCall, Manifest, Mode, Plan, PreflightReport,
-    Registry, VerifyOptions, apply_targets, bootstrap_roles_file, caller_token, operation_id,
-    preflight, preflight_hook, token_create, tool_name,
+    ApplyOptions, ContextForge, Format, GatewayCall, LoadOptions, Manifest, Mode, Plan,
+    PreflightReport, Registry, VerifyOptions, apply_targets, bootstrap_roles_file, caller_token,
+    operation_id, preflight, preflight_hook, token_create, tool_name,
 };
 use mcpfleet_scope_audit::{AuditReport, BearerToken, Catalogue, CredentialKind, Grant, UserRoles};
 use serde_json::{Value, json};
@@ -256,6 +257,10 @@ fn main() -> ExitCode {
     // Dropping the runtime drops the embedded gateway and fixtures (their supervisors stop them); containers are
     // removed by the harness janitor when this process ends.
     runtime.shutdown_timeout(Duration::from_secs(10));
+    if let Some(failure) = stdout_failure() {
+        eprintln!("error: writing standard output: {failure}");
+        return ExitCode::FAILURE;
+    }
     code
 }
 
@@ -278,7 +283,7 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
             let mode = if args.sync { Mode::Sync } else { Mode::Apply };
             let plan = registry.plan(mode).await?;
             if let Some(path) = &args.save {
-                std::fs::write(path, plan.to_json())?;
+                write_file(path, &plan.to_json())?;
                 eprintln!("plan saved to {}", path.display());
             }
             print_either(json, || plan.to_json(), || plan.to_table());
@@ -295,7 +300,7 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
             let options = guarded_options(&registry)?;
             let report = match &args.plan {
                 Some(path) => {
-                    let plan = Plan::from_json(&std::fs::read_to_string(path)?)?;
+                    let plan = Plan::from_json(&read_user_file(path)?)?;
                     registry.apply_plan(&plan, &options).await?
                 }
                 None => registry.apply(Mode::Apply, &options).await?,
@@ -366,7 +371,7 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
         Verb::Adr(args) => {
             let manifest = Manifest::from_path(&args.manifest)?;
             let measurements = match &args.measurements {
-                Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)?,
+                Some(path) => serde_json::from_str(&read_user_file(path)?)?,
                 None => Measurements::default(),
             };
             let adr = containerization(&manifest, measurements);
@@ -617,8 +622,7 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
     // 1. Load and validate.
     let manifest = steps
         .run("load and validate the manifest", async {
-            let text = std::fs::read_to_string(&manifest_path)
-                .map_err(|e| format!("reading {}: {e}", manifest_path.display()))?;
+            let text = read_user_file(&manifest_path)?;
             let format = Format::from_path(&manifest_path)?;
             let source = manifest_path.display().to_string();
             let manifest = match &target {
@@ -852,9 +856,11 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
             CALLER_TOKEN_ENV,
         )?;
         let files = client_configs(&target);
-        for file in &files {
-            write_file(&clients_dir.join(&file.path), &file.contents)?;
-        }
+        files
+            .iter()
+            .map(|file| GeneratedFile::new(&file.path, &file.contents))
+            .collect::<GeneratedFiles>()
+            .write_to(&clients_dir)?;
         if can_mint {
             let recipe =
                 caller_token(&vs.id)?.name(format!("{}-caller-{}", vs.name, std::process::id()));
@@ -905,15 +911,18 @@ async fn run(args: RunArgs, json: bool, steps: &Steps, undo: &Undo) -> AnyResult
     // 10. Outputs.
     steps
         .run(format!("write outputs to {}", out.display()), async {
-            write_file(&out.join("plan.json"), &plan.to_json())?;
-            write_file(&out.join("apply-report.json"), &to_json(&applied))?;
-            write_file(&out.join("verify-report.md"), &verified.to_markdown())?;
-            write_file(&out.join("verify-report.json"), &to_json(&verified))?;
-            write_file(&out.join("permission-audit.md"), &report.to_markdown())?;
-            write_file(
-                &out.join("fleet-registrar-roles.json"),
-                &bootstrap_roles_file(pre.least_privilege.role.as_ref(), REGISTRAR_ROLE),
-            )?;
+            GeneratedFiles::from_iter([
+                GeneratedFile::new("plan.json", plan.to_json()),
+                GeneratedFile::new("apply-report.json", to_json(&applied)),
+                GeneratedFile::new("verify-report.md", verified.to_markdown()),
+                GeneratedFile::new("verify-report.json", to_json(&verified)),
+                GeneratedFile::new("permission-audit.md", report.to_markdown()),
+                GeneratedFile::new(
+                    "fleet-registrar-roles.json",
+                    bootstrap_roles_file(pre.least_privilege.role.as_ref(), REGISTRAR_ROLE),
+                ),
+            ])
+            .write_to(&out)?;
             let containers = workspace_root().join("examples/fleet-containers.yaml");
             render_containers(&containers, &out.join("containers"))?;
             Ok(())
@@ -1039,11 +1048,32 @@ async fn start_embedded(args: &RunArgs, steps: &Steps) -> AnyResult<Target> {
     })
 }
 
+/// Reads one file the user named (`apply --plan`, `adr --measurements`, `run --manifest`) as the loaders do: a
+/// regular file only (a directory, FIFO or device such as `/dev/zero` is refused before it is opened, so nothing
+/// blocks or reads forever) of at most 8 MiB. The error names the file.
+fn read_user_file(path: &Path) -> AnyResult<String> {
+    Ok(LoadOptions::default().read(path)?)
+}
+
+/// Writes one file the user named (`plan --save`); a failure names it. A regular file (or a new one) is replaced
+/// whole; a device or a pipe the user named (`/dev/stdout`) is written to as it is.
 fn write_file(path: &Path, contents: &str) -> AnyResult<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+    use std::io::Write as _;
+    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut out| {
+                out.write_all(contents.as_bytes())
+                    .and_then(|()| out.flush())
+            })
+            .map_err(|e| format!("writing {}: {e}", path.display()).into());
     }
-    std::fs::write(path, contents).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    let (dir, name) = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => (dir, name),
+        _ => return Err(format!("{} is not a file name", path.display()).into()),
+    };
+    GeneratedFiles::from_iter([GeneratedFile::new(name, contents)]).write_to(dir)?;
     Ok(())
 }
 

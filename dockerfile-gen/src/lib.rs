@@ -81,8 +81,9 @@
 //!
 //! # Types
 //!
-//! - Reading specs: [`ServerSpec::from_path`], [`FleetSpec::from_path`], `from_text` with a [`SpecFormat`];
-//!   errors are [`Error::Parse`] at `file:line:column` with the field's path.
+//! - Reading specs: [`ServerSpec::from_path`], [`FleetSpec::from_path`] (regular files up to [`LoadOptions`]'
+//!   limit), `from_text` with a [`SpecFormat`]; errors are [`Error::Parse`] at `file:line:column` with the field's
+//!   path (a repeated key names both its positions; nesting past [`MAX_DEPTH`] and alias bombs are refused).
 //! - Spec (input, `Deserialize` + JSON Schema): [`ServerSpec`],
 //!   [`FleetSpec`], [`BackendService`], [`Runtime`], [`Entrypoint`], [`ServerTransport`] (what
 //!   the server speaks; the prefix lets it be imported next to the gateway
@@ -325,8 +326,13 @@
 //!   of spec files before they reach Rust.
 //! - `shlex`: POSIX quoting of words in `RUN` lines.
 //! - `thiserror`: the one error enum, without hand-written `Display`.
-//! - `yaml_serde` and `serde_path_to_error`: spec files in YAML (or JSON) read with errors at
-//!   `file:line:column` naming the field ([`FleetSpec::from_path`]); the Kubernetes YAML written.
+//! - `serde-saphyr` and `serde_path_to_error`: spec files in YAML (or JSON) read with errors at
+//!   `file:line:column` naming the field ([`FleetSpec::from_path`]), under a budget scaled to the file (nesting,
+//!   alias expansion) and with duplicate keys refused, so a hostile spec can neither exhaust memory nor have a
+//!   second value silently win; its `granit-parser` events (re-exported) find where a repeated key was first set.
+//! - `mcpfleet-scope-audit` (text only: no HTTP, no async): `credential_shape`, the workspace's one test of what
+//!   a secret looks like, refuses a credential-shaped default baked into a Dockerfile's `ENV`.
+//! - `yaml_serde` (feature `kubernetes` only): the Kubernetes YAML written.
 //! - `k8s-openapi` (feature `kubernetes` only): Kubernetes objects as the API server's own types, so a misspelt
 //!   field or a wrong type does not compile.
 //!
@@ -364,7 +370,7 @@ pub use layout::{
     APP_DIR, BASE_IMAGE_ARG, BRIDGE_VENV_DIR, GATEWAY_SERVICE, LAUNCHER_FILE, NODE_PROBE_FILE,
     NPM_REGISTRY_ARGS, PIP_INDEX_ARGS, PROBE_FILE, VENV_DIR,
 };
-pub use load::SpecFormat;
+pub use load::{DEFAULT_MAX_BYTES, LoadOptions, MAX_DEPTH, SpecFormat};
 pub use plan::{
     BuildPlan, Endpoint, EndpointTransport, HealthcheckStep, KeyValue, RuntimeEnv, Stage, Step,
     SupportingFile,

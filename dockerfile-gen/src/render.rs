@@ -42,6 +42,24 @@ pub struct GeneratedFiles {
     pub files: Vec<GeneratedFile>,
 }
 
+impl GeneratedFile {
+    /// A file to write at `path`, relative to the output directory.
+    pub fn new(path: impl Into<PathBuf>, contents: impl Into<String>) -> Self {
+        GeneratedFile {
+            path: path.into(),
+            contents: contents.into(),
+        }
+    }
+}
+
+impl FromIterator<GeneratedFile> for GeneratedFiles {
+    fn from_iter<I: IntoIterator<Item = GeneratedFile>>(files: I) -> Self {
+        GeneratedFiles {
+            files: files.into_iter().collect(),
+        }
+    }
+}
+
 impl GeneratedFiles {
     /// Contents of the file at `path`, if generated.
     pub fn get(&self, path: impl AsRef<Path>) -> Option<&str> {
@@ -53,20 +71,67 @@ impl GeneratedFiles {
     }
 
     /// Writes every file under `dir`, creating directories as needed.
+    ///
+    /// Nothing is written outside `dir`: a file path that is absolute or climbs out (`..`) is refused, and so is
+    /// a symbolic link met anywhere below `dir` (a directory on the way, or the file itself): a link left in an
+    /// output directory would otherwise send a file, or overwrite one, wherever it points. Only regular files are
+    /// replaced (never a device, a pipe or a directory). Each file is written
+    /// to a temporary name beside it and renamed into place, so a failed write leaves no half-written file.
     pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
         for file in &self.files {
             let path = dir.join(&file.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                    path: parent.to_owned(),
-                    source,
-                })?;
-            }
-            std::fs::write(&path, &file.contents).map_err(|source| Error::Write {
+            let refuse = |what: &str| Error::Write {
                 path: path.clone(),
-                source,
-            })?;
+                source: std::io::Error::other(what.to_owned()),
+            };
+            let mut at = dir.to_path_buf();
+            let mut parts = file.path.components().peekable();
+            while let Some(part) = parts.next() {
+                let std::path::Component::Normal(name) = part else {
+                    return Err(refuse(
+                        "the path is absolute or climbs out of the output directory",
+                    ));
+                };
+                at.push(name);
+                match std::fs::symlink_metadata(&at) {
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        return Err(Error::Write {
+                            path: at.clone(),
+                            source: std::io::Error::other(
+                                "is a symbolic link: refusing to write through it",
+                            ),
+                        });
+                    }
+                    Ok(meta) if parts.peek().is_some() && !meta.is_dir() => {
+                        return Err(Error::Write {
+                            path: at.clone(),
+                            source: std::io::Error::other("is in the way of a directory"),
+                        });
+                    }
+                    Ok(meta) if parts.peek().is_none() && !meta.is_file() => {
+                        return Err(Error::Write {
+                            path: at.clone(),
+                            source: std::io::Error::other(
+                                "is not a regular file: refusing to replace it",
+                            ),
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(_) if parts.peek().is_some() => {
+                        std::fs::create_dir(&at).map_err(|source| Error::Write {
+                            path: at.clone(),
+                            source,
+                        })?;
+                    }
+                    Err(_) => {}
+                }
+            }
+            write_replacing(&path, file.contents.as_bytes())?;
         }
         Ok(())
     }
@@ -77,6 +142,34 @@ impl GeneratedFiles {
             contents,
         });
     }
+}
+
+/// Writes `bytes` to a new file beside `path` and renames it over `path`: the rename replaces a file without
+/// following a link there, and a failed write (a full disk) leaves the old file, or nothing, in place.
+fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let failed = |source: std::io::Error| Error::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut out| {
+            out.write_all(bytes)?;
+            out.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.map_err(failed)
 }
 
 impl Renderer {

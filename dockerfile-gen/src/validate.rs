@@ -532,7 +532,20 @@ fn env_vars(field: &str, vars: &[EnvVar], reserved: &[&str]) -> Result<()> {
                     "is set on a secret variable: secrets are supplied at run time, never written into generated files",
                 ));
             }
-            (Some(value), false) => quoted_value(&at(&item, "default"), value)?,
+            (Some(value), false) => {
+                if let Some(shape) = mcpfleet_scope_audit::credential_shape(value) {
+                    // Named by its shape only: the value must not reach a log either.
+                    return Err(Error::invalid(
+                        at(&item, "default"),
+                        format!(
+                            "looks like {shape} (not shown): a default is baked into the image as `ENV`, where \
+                             anyone with the image reads it; mark `{}` `secret: true` and supply it at run time",
+                            var.name
+                        ),
+                    ));
+                }
+                quoted_value(&at(&item, "default"), value)?;
+            }
             (None, _) => {}
         }
     }
@@ -1007,6 +1020,18 @@ fn arguments(field: &str, args: &[String]) -> Result<()> {
     for (i, arg) in args.iter().enumerate() {
         let item = idx(field, i);
         no_control(&item, arg)?;
+        // A random-looking argument may be an id; a known credential shape never belongs in a `CMD`.
+        if let Some(shape) = mcpfleet_scope_audit::credential_shape(arg)
+            .filter(|shape| *shape != mcpfleet_scope_audit::CredentialShape::HighEntropy)
+        {
+            return Err(Error::invalid(
+                item,
+                format!(
+                    "looks like {shape} (not shown): arguments are written into the image's `CMD`; pass the secret \
+                     as a `secret: true` environment variable instead"
+                ),
+            ));
+        }
         if arg.len() > 4096 {
             return Err(Error::invalid(item, "is longer than 4096 characters"));
         }

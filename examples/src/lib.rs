@@ -7,7 +7,11 @@
 pub mod deliverables;
 pub mod steps;
 
+use std::io::Write as _;
+use std::sync::OnceLock;
+
 pub use mcpfleet_harness::workspace_root;
+use mcpfleet_registry::printable;
 
 /// The example's error type: any error, with its cause chain.
 pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -15,7 +19,8 @@ pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
 /// Result with [`AnyError`].
 pub type AnyResult<T> = Result<T, AnyError>;
 
-/// An error and its causes on one line: `what: cause: cause`.
+/// An error and its causes on one line: `what: cause: cause`, with control characters escaped (an error can
+/// carry a gateway's answer, which must not drive the terminal).
 pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
     let mut line = error.to_string();
     let mut source = error.source();
@@ -32,12 +37,36 @@ pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
     line.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .map(printable)
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-/// Prints a line on stdout, ignoring a closed pipe (`fleet plan … | head` must not panic).
-pub fn print_line(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
+/// The first failure to write standard output other than a closed pipe, kept for [`stdout_failure`].
+static STDOUT_FAILURE: OnceLock<String> = OnceLock::new();
+
+/// Prints text on stdout, each line with its control characters escaped. A closed pipe is ignored (`fleet plan …
+/// | head` must not fail); any other failure (a full disk) is kept for [`stdout_failure`], so that the run ends
+/// with exit 1 instead of reporting success with nothing written.
+pub fn print_line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let written = text
+        .split('\n')
+        .try_for_each(|line| writeln!(out, "{}", printable(line)))
+        .and_then(|()| out.flush());
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = STDOUT_FAILURE.set(e.to_string());
+    }
+}
+
+/// Why standard output could not be written, if it could not (after a last flush).
+pub fn stdout_failure() -> Option<String> {
+    if let Err(e) = std::io::stdout().lock().flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = STDOUT_FAILURE.set(e.to_string());
+    }
+    STDOUT_FAILURE.get().cloned()
 }

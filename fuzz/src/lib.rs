@@ -19,6 +19,11 @@ use mcpfleet_dockerfile_gen::{
 use mcpfleet_registry::{Format, Manifest, import_server_json};
 use mcpfleet_scope_audit::BearerToken;
 
+mod yaml_aliases;
+pub use yaml_aliases::{
+    Anchor, Header, MAX_TREE_DEPTH, Mode, Op, SpecField, SpecOp, Word, size_bound, yaml_aliases,
+};
+
 /// What a target checks on one input; a failed check panics.
 pub type Check = fn(&[u8]);
 
@@ -28,6 +33,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("server_json", server_json),
     ("spec", spec),
     ("jwt_claims", jwt_claims),
+    ("yaml_aliases", yaml_aliases),
 ];
 
 /// A fuzz target's binary: libFuzzer's entry point under `cargo fuzz`, else a `main` that checks each file named

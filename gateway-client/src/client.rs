@@ -14,8 +14,9 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::api::{Auth, Gateways, Rbac, Servers, Tokens, Tools};
-use crate::error::{ApiError, DecodeContext, Error, Result};
+use crate::error::{ApiError, DecodeContext, Error, Result, TransportKind};
 use crate::operation::Operation;
+use crate::redirect;
 use crate::retry::RetryPolicy;
 use crate::types::{Health, VersionInfo};
 
@@ -296,15 +297,55 @@ impl Client {
         .await
     }
 
+    /// One attempt: the request, plus the same-origin `GET`/`HEAD` redirects the rule allows (see
+    /// [`crate::MAX_REDIRECTS`]); any other redirect is [`Error::Redirect`] and goes nowhere.
     async fn send_once(&self, request: &Request) -> Result<Answer> {
+        let mut url = self.request_url(request)?;
+        let mut visited = Vec::new();
+        loop {
+            let response = self.send_to(request, &url).await?;
+            let status = response.status();
+            if redirect::is_redirect(status) {
+                visited.push(url.clone());
+                match redirect::next_hop(&request.method, &url, response.headers(), &visited) {
+                    Ok(next) => {
+                        let location = redirect::url_for_display(&next);
+                        tracing::debug!(status = status.as_u16(), %location, "following a same-origin redirect");
+                        url = next;
+                        continue;
+                    }
+                    Err(refusal) => return Err(redirect::refused(request, status, refusal)),
+                }
+            }
+            let retry_after = parse_retry_after(response.headers());
+            let body = read_body(request, &url, response, self.inner.max_response_bytes).await?;
+            if status.is_success() {
+                return Ok(Answer { status, body });
+            }
+            return Err(status_error(request, status, retry_after, body));
+        }
+    }
+
+    /// The request's URL: the base URL, the path and the query.
+    fn request_url(&self, request: &Request) -> Result<Url> {
+        let mut url =
+            Url::parse(&self.url_for(&request.path)).map_err(|e| Error::InvalidRequest {
+                operation: request.operation,
+                message: format!("`{}` does not make a valid URL: {e}", request.path),
+            })?;
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        Ok(url)
+    }
+
+    /// Sends the request to `url` once, and returns the answer's head.
+    async fn send_to(&self, request: &Request, url: &Url) -> Result<reqwest::Response> {
         let mut builder = self
             .inner
             .http
-            .request(request.method.clone(), self.url_for(&request.path))
+            .request(request.method.clone(), url.clone())
             .header(USER_AGENT, &self.inner.user_agent);
-        if !request.query.is_empty() {
-            builder = builder.query(&request.query);
-        }
         if let Some(timeout) = self.inner.timeout {
             builder = builder.timeout(timeout);
         }
@@ -319,17 +360,10 @@ impl Client {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let response = builder
+        builder
             .send()
             .await
-            .map_err(|e| transport_error(request, e))?;
-        let status = response.status();
-        let retry_after = parse_retry_after(response.headers());
-        let body = read_body(request, response, self.inner.max_response_bytes).await?;
-        if status.is_success() {
-            return Ok(Answer { status, body });
-        }
-        Err(status_error(request, status, retry_after, body))
+            .map_err(|e| transport_error(request, url, e))
     }
 }
 
@@ -339,6 +373,7 @@ impl Client {
 /// [`Error::Timeout`].
 async fn read_body(
     request: &Request,
+    url: &Url,
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<String> {
@@ -358,7 +393,7 @@ async fn read_body(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| transport_error(request, e))?
+        .map_err(|e| transport_error(request, url, e))?
     {
         if body.len() + chunk.len() > limit {
             return Err(too_large());
@@ -386,7 +421,7 @@ pub(crate) struct Request {
     pub(crate) method: Method,
     pub(crate) path: String,
     pub(crate) query: Vec<(&'static str, String)>,
-    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) body: Option<String>,
     pub(crate) authenticated: bool,
     /// 502 means "the upstream MCP server is unreachable" (gateway register/update), not a proxy error.
     pub(crate) upstream_502: bool,
@@ -440,16 +475,16 @@ impl Request {
     }
 
     pub(crate) fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
+        let json = serde_json::to_string(body).map_err(|e| Error::InvalidRequest {
             operation: self.operation,
             message: format!("the request body could not be serialized: {e}"),
         })?;
-        self.body = Some(bytes);
+        self.body = Some(json);
         Ok(self)
     }
 }
 
-fn transport_error(request: &Request, source: reqwest::Error) -> Error {
+fn transport_error(request: &Request, url: &Url, source: reqwest::Error) -> Error {
     if source.is_builder() {
         // Nothing was sent: reqwest refused to build the request, typically because a token given to
         // `Client::with_token` is not a valid header value. reqwest's message never contains the value.
@@ -461,16 +496,23 @@ fn transport_error(request: &Request, source: reqwest::Error) -> Error {
             ),
         };
     }
-    if source.is_timeout() {
+    let kind = TransportKind::of(&source);
+    // The URL is in this error's own message, without credentials; reqwest's copy would repeat it.
+    let source = source.without_url();
+    let url = redirect::url_for_display(url);
+    if kind == TransportKind::Timeout {
         Error::Timeout {
             method: request.method.clone(),
             path: request.path.clone(),
+            url,
             source,
         }
     } else {
         Error::Transport {
             method: request.method.clone(),
             path: request.path.clone(),
+            url,
+            kind,
             source,
         }
     }
@@ -678,6 +720,13 @@ impl ClientBuilder {
     /// Uses your own `reqwest::Client` (proxy settings, pool tuning, shared with other code). Connect
     /// timeout, pool idle timeout and TLS settings must then be configured on that client; setting them here too
     /// is an error.
+    ///
+    /// It must be built with `.redirect(reqwest::redirect::Policy::none())`, and [`ClientBuilder::build`] refuses
+    /// one that follows redirects (reqwest's default): reqwest would re-send a write, body and all, on a 307 before
+    /// this client saw the answer. With redirects left to it, this client follows only a same-origin `GET`/`HEAD`
+    /// (at most [`crate::MAX_REDIRECTS`]) and refuses the rest with [`Error::Redirect`], as it does with the
+    /// client the builder makes. (reqwest has no accessor for a client's redirect policy; the check reads the
+    /// client's `Debug` output and refuses whatever it cannot recognise as `Policy::none()`.)
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -760,10 +809,21 @@ impl ClientBuilder {
                          http_client",
                     ));
                 }
+                if !follows_no_redirects(&http) {
+                    return Err(Error::config(
+                        "the reqwest::Client given to http_client follows redirects; build it with \
+                         .redirect(reqwest::redirect::Policy::none()): this client decides which redirects to follow \
+                         (never a write, never to another origin)",
+                    ));
+                }
                 http
             }
             None => {
                 let builder = reqwest::Client::builder()
+                    // Redirects are the client's to decide (`send_once`), never reqwest's: a write or another
+                    // origin is never followed. No `Referer` either: nothing goes anywhere else to carry it.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .referer(false)
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .pool_idle_timeout(self.pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT));
                 let builder = tls_settings(
@@ -791,6 +851,13 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// Whether a caller's `reqwest::Client` was built with `redirect::Policy::none()`. reqwest offers no accessor for
+/// the policy, only its `Debug` output, which names a policy other than the default; anything else (the default,
+/// `limited`, `custom`, or a format this check does not know) counts as following.
+fn follows_no_redirects(http: &reqwest::Client) -> bool {
+    format!("{http:?}").contains(r#"redirect_policy: "Policy(None)""#)
 }
 
 /// Extra roots and the lab-only "accept anything" switch, on the TLS backend the features chose.
@@ -868,6 +935,13 @@ fn redact_url_password(raw: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A caller's own reqwest client. With only `tls-ring`, reqwest has no crypto provider until one is installed.
+    fn own_reqwest(builder: reqwest::ClientBuilder) -> reqwest::Client {
+        #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+        install_ring_provider();
+        builder.build().unwrap()
+    }
+
     #[test]
     fn base_url_is_required_and_validated() {
         assert!(matches!(
@@ -922,7 +996,7 @@ mod tests {
     fn tls_settings_conflict_with_own_client() {
         let err = Client::builder()
             .base_url("http://h")
-            .http_client(reqwest::Client::new())
+            .http_client(own_reqwest(reqwest::Client::builder()))
             .danger_accept_invalid_certs(true)
             .build()
             .unwrap_err();
@@ -930,10 +1004,34 @@ mod tests {
     }
 
     #[test]
+    fn an_own_client_must_not_follow_redirects() {
+        let err = Client::builder()
+            .base_url("http://h")
+            .http_client(own_reqwest(reqwest::Client::builder()))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(err.to_string().contains("Policy::none()"), "{err}");
+        let custom = reqwest::redirect::Policy::custom(|attempt| attempt.stop());
+        let own = own_reqwest(reqwest::Client::builder().redirect(custom));
+        assert!(!follows_no_redirects(&own));
+        let own =
+            own_reqwest(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()));
+        assert!(follows_no_redirects(&own));
+        assert!(
+            Client::builder()
+                .base_url("http://h")
+                .http_client(own)
+                .build()
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn pool_settings_conflict_with_own_client() {
         let err = Client::builder()
             .base_url("http://h")
-            .http_client(reqwest::Client::new())
+            .http_client(own_reqwest(reqwest::Client::builder()))
             .pool_idle_timeout(Duration::from_secs(1))
             .build()
             .unwrap_err();

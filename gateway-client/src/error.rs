@@ -32,6 +32,8 @@ use crate::types::ToolResult;
 /// | a tool result with `isError: true` | [`Error::ToolFailed`] |
 /// | a body larger than [`crate::ClientBuilder::max_response_bytes`], whatever the status | [`Error::ResponseTooLarge`] |
 /// | no complete answer within the timeout (also a body that trickles or never ends) | [`Error::Timeout`] |
+/// | no answer at all: refused, DNS, TLS, connection closed | [`Error::Transport`] (with a [`TransportKind`]) |
+/// | a redirect of a write, to another origin, in a loop, or past [`crate::MAX_REDIRECTS`] | [`Error::Redirect`] |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -103,14 +105,16 @@ pub enum Error {
     #[error("unexpected answer: {0}")]
     UnexpectedStatus(Box<ApiError>),
 
-    /// The request did not complete within the configured timeout.
-    #[error("{method} {path} timed out")]
+    /// The request did not complete within the configured timeout (or the connect timeout).
+    #[error("{method} {url} timed out")]
     #[non_exhaustive]
     Timeout {
         /// HTTP method.
         method: Method,
-        /// Path (and for MCP calls the endpoint URL path) of the request.
+        /// Path of the request.
         path: String,
+        /// The URL requested, with its query and without credentials.
+        url: String,
         /// The underlying error.
         #[source]
         source: reqwest::Error,
@@ -133,16 +137,45 @@ pub enum Error {
         limit: usize,
     },
 
-    /// The request never got an HTTP answer: connection refused, TLS failure, reset connection…
-    #[error("{method} {path} failed before the gateway answered")]
+    /// The request never got a complete HTTP answer: connection refused, DNS or TLS failure, a connection
+    /// closed mid-answer… [`TransportKind`] says which; the source chain keeps the details (the OS error, the
+    /// resolver's or rustls's message).
+    #[error("{method} {url} failed: {kind}")]
+    #[non_exhaustive]
     Transport {
         /// HTTP method.
         method: Method,
         /// Path of the request.
         path: String,
+        /// The URL requested, with its query and without credentials.
+        url: String,
+        /// What kind of failure, read from the source chain.
+        kind: TransportKind,
         /// The underlying error.
         #[source]
         source: reqwest::Error,
+    },
+
+    /// The gateway answered with a redirect the client does not follow: any redirect of a write (`POST`, `PUT`,
+    /// `PATCH`, `DELETE`), any redirect to another origin, a loop, or more than [`crate::MAX_REDIRECTS`]. Nothing
+    /// was sent to where it points: not the request, its body, nor the `Authorization` header.
+    #[error(
+        "{method} {path} was redirected ({status}) to {}; not followed: {reason}",
+        .location.as_deref().unwrap_or("nowhere usable")
+    )]
+    #[non_exhaustive]
+    Redirect {
+        /// HTTP method.
+        method: Method,
+        /// Path of the request.
+        path: String,
+        /// The redirect's status: 301, 302, 303, 307 or 308.
+        status: StatusCode,
+        /// Where it pointed, resolved against the request's URL, without credentials, query or fragment;
+        /// `None` when the answer had no usable `Location` header.
+        location: Option<String>,
+        /// Why it was not followed.
+        reason: RedirectReason,
     },
 
     /// The gateway answered with a success status, but the body did not have the expected shape.
@@ -177,6 +210,20 @@ pub enum Error {
         path: String,
         /// The repeated cursor.
         cursor: String,
+    },
+
+    /// A paginated listing still had a next page after [`crate::ListBuilder::max_pages`] (or
+    /// [`crate::TokenListBuilder::max_pages`]) pages, default [`crate::DEFAULT_MAX_PAGES`]: a gateway that never
+    /// stops handing out new cursors cannot keep the client listing forever.
+    #[error(
+        "listing {path} stopped at the {pages}-page limit: the gateway still announced another page"
+    )]
+    #[non_exhaustive]
+    TooManyPages {
+        /// The listing's path.
+        path: String,
+        /// How many pages were fetched (the limit).
+        pages: u32,
     },
 
     /// [`crate::Tools::resolve`] found no tool with that original name on that gateway.
@@ -227,7 +274,9 @@ impl Error {
         match self {
             Error::Decode { context, .. } => Some(context.status),
             Error::JsonRpc(e) => Some(e.status),
-            Error::ResponseTooLarge { status, .. } => Some(*status),
+            Error::ResponseTooLarge { status, .. } | Error::Redirect { status, .. } => {
+                Some(*status)
+            }
             _ => self.api_error().map(|e| e.status),
         }
     }
@@ -252,6 +301,16 @@ impl Error {
             Error::RateLimited(_) => true,
             Error::Server(e) => matches!(e.status.as_u16(), 502..=504),
             _ => false,
+        }
+    }
+
+    /// What kind of transport failure this is: [`TransportKind::Timeout`] for [`Error::Timeout`], the kind of an
+    /// [`Error::Transport`]; `None` for every error the gateway answered.
+    pub fn transport_kind(&self) -> Option<TransportKind> {
+        match self {
+            Error::Timeout { .. } => Some(TransportKind::Timeout),
+            Error::Transport { kind, .. } => Some(*kind),
+            _ => None,
         }
     }
 
@@ -465,6 +524,126 @@ impl fmt::Display for ToolFailure {
             write!(f, ": {text}")?;
         }
         Ok(())
+    }
+}
+
+/// What kind of failure kept a request from getting an answer ([`Error::Transport`], [`Error::transport_kind`]),
+/// read from the error's source chain so that callers can react (retry a refused connection, fix a host name,
+/// check a certificate) without parsing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// Nothing listens at the address (`ECONNREFUSED`).
+    ConnectionRefused,
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake failed: an untrusted or invalid certificate, or no TLS at all on the other end.
+    Tls,
+    /// The connect timeout or the whole-request timeout passed ([`Error::Timeout`]).
+    Timeout,
+    /// The connection was reset or closed before the answer was complete.
+    ConnectionClosed,
+    /// Anything else; the source chain says what.
+    Other,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::ConnectionRefused => "connection refused",
+            TransportKind::Dns => "DNS resolution failed",
+            TransportKind::Tls => "TLS failed",
+            TransportKind::Timeout => "timed out",
+            TransportKind::ConnectionClosed => "connection closed before the answer was complete",
+            TransportKind::Other => "transport error",
+        })
+    }
+}
+
+impl TransportKind {
+    /// Walks reqwest's error and its sources (hyper, hyper-util, io, rustls) for the first thing that names
+    /// the failure.
+    pub(crate) fn of(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            return TransportKind::Timeout;
+        }
+        // reqwest wraps every resolver's error in its own DNS error, which this finds.
+        if error.is_dns() {
+            return TransportKind::Dns;
+        }
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(err) = next {
+            if is_tls(err) {
+                return TransportKind::Tls;
+            }
+            // hyper's `IncompleteMessage`, by its message: this crate does not depend on hyper to downcast it.
+            if err.to_string() == "connection closed before message completed" {
+                return TransportKind::ConnectionClosed;
+            }
+            next = match err.downcast_ref::<std::io::Error>() {
+                Some(io) => {
+                    match io.kind() {
+                        std::io::ErrorKind::ConnectionRefused => {
+                            return TransportKind::ConnectionRefused;
+                        }
+                        std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::UnexpectedEof => {
+                            return TransportKind::ConnectionClosed;
+                        }
+                        _ => {}
+                    }
+                    // An io::Error's `source` skips the error it wraps (where rustls's errors are); go through it.
+                    match io.get_ref() {
+                        Some(inner) => Some(inner),
+                        None => err.source(),
+                    }
+                }
+                None => err.source(),
+            };
+        }
+        TransportKind::Other
+    }
+}
+
+#[cfg(any(feature = "tls-aws-lc", feature = "tls-ring"))]
+fn is_tls(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.is::<rustls::Error>()
+}
+
+/// Without a TLS backend there is no TLS to fail (an `https://` base URL is refused at build time).
+#[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+fn is_tls(_: &(dyn std::error::Error + 'static)) -> bool {
+    false
+}
+
+/// Why the client did not follow a redirect ([`Error::Redirect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RedirectReason {
+    /// It points to another origin (scheme, host or port), which must never get the request, its body (an
+    /// upstream's credentials) or the bearer token.
+    CrossOrigin,
+    /// The request is a write (`POST`, `PUT`, `PATCH`, `DELETE`): it is sent once, to the URL the caller chose.
+    Write,
+    /// It points back to a URL this request already visited.
+    Loop,
+    /// [`crate::MAX_REDIRECTS`] redirects were followed already, and this is one more.
+    TooMany,
+    /// It has no `Location` header, or one that is not a URL.
+    NoLocation,
+}
+
+impl fmt::Display for RedirectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RedirectReason::CrossOrigin => "it points to another origin",
+            RedirectReason::Write => "a write is never re-sent",
+            RedirectReason::Loop => "it loops back to a URL already requested",
+            RedirectReason::TooMany => "too many redirects",
+            RedirectReason::NoLocation => "it has no valid Location header",
+        })
     }
 }
 

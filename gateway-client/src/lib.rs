@@ -141,9 +141,31 @@
 //! # Errors
 //!
 //! [`Error`] has one variant per way the gateway refuses (401, 403, 404, 409, 422, 429, 502 on register,
-//! 5xx), plus JSON-RPC errors and failed tools (both HTTP 200 on the wire), timeouts, transport failures
-//! and decode failures (with the JSON path and the raw body). Every answered error keeps the status and the
-//! raw body ([`ApiError`]).
+//! 5xx), plus JSON-RPC errors and failed tools (both HTTP 200 on the wire), timeouts, transport failures,
+//! refused redirects, runaway listings and decode failures (with the JSON path and the raw body). Every
+//! answered error keeps the status and the raw body ([`ApiError`]).
+//!
+//! A request that got no answer is [`Error::Timeout`] or [`Error::Transport`], whose message names the method,
+//! the full URL (never credentials) and a [`TransportKind`] read from the cause chain — connection refused, DNS
+//! resolution failed, TLS failed, timed out, connection closed, other — and whose `source()` chain keeps
+//! reqwest's, hyper's, the OS's or rustls's own words. [`Error::transport_kind`] gives the kind to match on.
+//!
+//! # Redirects
+//!
+//! The client follows a redirect only when nothing can leak: a `GET` or `HEAD`, to the same origin (scheme,
+//! host and port), at most [`MAX_REDIRECTS`] times, never back to a URL already requested. Any other redirect
+//! is [`Error::Redirect`], naming the method, path, status, where it pointed (without credentials or query)
+//! and the [`RedirectReason`]; nothing is sent there — a write's body, which can carry an upstream's
+//! credentials, and the bearer token stay where the caller sent them. reqwest never follows redirects itself:
+//! the client the builder makes has `redirect::Policy::none()`, and [`ClientBuilder::http_client`] refuses a
+//! `reqwest::Client` without it.
+//!
+//! # Listings
+//!
+//! [`ListBuilder::stream`] and [`ListBuilder::all`] follow the gateway's cursors, and stop with
+//! [`Error::PaginationLoop`] when a cursor repeats and with [`Error::TooManyPages`] when another page is still
+//! announced after [`ListBuilder::max_pages`] pages (default [`DEFAULT_MAX_PAGES`]), so a gateway that hands out
+//! new cursors forever costs at most that many requests. [`TokenListBuilder::all`] has the same cap.
 //!
 //! # Retries
 //!
@@ -181,7 +203,8 @@
 //!
 //! - `reqwest` (rustls): HTTP client with connection pooling and TLS; also what `rmcp` uses, so the MCP
 //!   session shares the pool.
-//! - `rustls` (optional, `tls-ring`): only to install `ring` as the crypto provider reqwest then uses.
+//! - `rustls` (with either TLS feature): to recognise a TLS failure in a cause chain ([`TransportKind::Tls`]);
+//!   with `tls-ring`, to install `ring` as the crypto provider reqwest then uses.
 //! - `serde`, `serde_json`: request bodies are serde structs; answers decode into typed structs.
 //! - `serde_path_to_error`: a decode error names the JSON path that failed, not just a line and column.
 //! - `thiserror`: the one error enum without hand-written `Display`/`source` boilerplate.
@@ -202,6 +225,7 @@ mod error;
 mod mcp;
 mod operation;
 mod pagination;
+mod redirect;
 mod retry;
 mod types;
 
@@ -210,12 +234,16 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_URL,
     ENV_BEARER_TOKEN, ENV_URL,
 };
-pub use error::{ApiError, DecodeContext, Error, FieldError, JsonRpcError, Result, ToolFailure};
+pub use error::{
+    ApiError, DecodeContext, Error, FieldError, JsonRpcError, RedirectReason, Result, ToolFailure,
+    TransportKind,
+};
 #[cfg(feature = "mcp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mcp")))]
 pub use mcp::McpSession;
 pub use operation::Operation;
-pub use pagination::{ListBuilder, Page};
+pub use pagination::{DEFAULT_MAX_PAGES, ListBuilder, Page};
+pub use redirect::MAX_REDIRECTS;
 pub use retry::RetryPolicy;
 pub use types::{
     AppInfo, AuthHeader, AuthType, AvailablePermissions, Content, Extra, GatewayCreate,

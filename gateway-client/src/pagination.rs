@@ -13,6 +13,11 @@ use crate::error::{Error, Result};
 use crate::operation::Operation;
 use crate::types::{ToolRead, Visibility};
 
+/// Default for [`ListBuilder::max_pages`] and [`crate::TokenListBuilder::max_pages`]: 1000 pages, 50 000 items at
+/// the gateway's default page size, far beyond any fleet, and a bound on the requests a gateway that keeps
+/// announcing another page can draw from one listing.
+pub const DEFAULT_MAX_PAGES: u32 = 1000;
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -37,7 +42,8 @@ struct CursorPage<T> {
 ///
 /// Without [`limit`](ListBuilder::limit) the gateway answers at most 50 items a page
 /// (`PAGINATION_DEFAULT_PAGE_SIZE`); `stream` and `all` follow `nextCursor` until the last page and fail
-/// with [`Error::PaginationLoop`] if the gateway ever repeats a cursor.
+/// with [`Error::PaginationLoop`] if the gateway ever repeats a cursor, or with [`Error::TooManyPages`] if it
+/// still announces another page after [`max_pages`](ListBuilder::max_pages) pages.
 #[must_use = "a listing does nothing until you call send, stream or all"]
 pub struct ListBuilder<'c, T> {
     client: &'c Client,
@@ -47,6 +53,7 @@ pub struct ListBuilder<'c, T> {
     cursor: Option<String>,
     include_inactive: bool,
     filters: Vec<(&'static str, String)>,
+    max_pages: u32,
     item: PhantomData<fn() -> T>,
 }
 
@@ -60,6 +67,7 @@ impl<T> Clone for ListBuilder<'_, T> {
             cursor: self.cursor.clone(),
             include_inactive: self.include_inactive,
             filters: self.filters.clone(),
+            max_pages: self.max_pages,
             item: PhantomData,
         }
     }
@@ -74,6 +82,7 @@ impl<T> std::fmt::Debug for ListBuilder<'_, T> {
             .field("cursor", &self.cursor)
             .field("include_inactive", &self.include_inactive)
             .field("filters", &self.filters)
+            .field("max_pages", &self.max_pages)
             .finish()
     }
 }
@@ -88,6 +97,7 @@ impl<'c, T: DeserializeOwned + 'c> ListBuilder<'c, T> {
             cursor: None,
             include_inactive: false,
             filters: Vec::new(),
+            max_pages: DEFAULT_MAX_PAGES,
             item: PhantomData,
         }
     }
@@ -101,6 +111,14 @@ impl<'c, T: DeserializeOwned + 'c> ListBuilder<'c, T> {
     /// Start at this cursor (from [`Page::next_cursor`]).
     pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
         self.cursor = Some(cursor.into());
+        self
+    }
+
+    /// The most pages [`stream`](ListBuilder::stream) and [`all`](ListBuilder::all) fetch (default
+    /// [`DEFAULT_MAX_PAGES`]; `0` counts as `1`). A gateway that still announces another page after that many is
+    /// [`Error::TooManyPages`], after the items of the pages fetched.
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages.max(1);
         self
     }
 
@@ -170,12 +188,14 @@ impl<'c, T: DeserializeOwned + 'c> ListBuilder<'c, T> {
     /// Every item of every page, fetched lazily page by page.
     ///
     /// The listing ends at a page without `nextCursor` or at an empty page; a repeated cursor is
-    /// [`Error::PaginationLoop`].
+    /// [`Error::PaginationLoop`], and another page announced after [`max_pages`](ListBuilder::max_pages) pages
+    /// is [`Error::TooManyPages`].
     pub fn stream(self) -> impl Stream<Item = Result<T>> + 'c {
         struct State<'c, T> {
             builder: ListBuilder<'c, T>,
             next: Option<Option<String>>,
             seen: HashSet<String>,
+            pages: u32,
         }
         let first = self.cursor.clone();
         let mut seen = HashSet::new();
@@ -186,12 +206,20 @@ impl<'c, T: DeserializeOwned + 'c> ListBuilder<'c, T> {
             builder: self,
             next: Some(first),
             seen,
+            pages: 0,
         };
         stream::try_unfold(state, |mut state| async move {
             let Some(cursor) = state.next.take() else {
                 return Ok(None);
             };
+            if state.pages == state.builder.max_pages {
+                return Err(Error::TooManyPages {
+                    path: state.builder.path.clone(),
+                    pages: state.pages,
+                });
+            }
             let page = state.builder.fetch(cursor.as_deref()).await?;
+            state.pages += 1;
             // An empty page makes no progress: following its cursor could go on forever with ever-new cursors,
             // which the repeated-cursor guard below cannot see.
             if page.items.is_empty() {

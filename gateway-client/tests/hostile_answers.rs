@@ -202,7 +202,7 @@ async fn a_trickling_body_is_a_timeout_at_the_configured_time() {
     let err = client_for(&base).health().await.unwrap_err();
     let took = started.elapsed();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert_eq!(err.to_string(), "GET /health timed out");
+    assert_eq!(err.to_string(), format!("GET {base}/health timed out"));
     assert!(
         took >= TIMEOUT && took < TIMEOUT + Duration::from_secs(1),
         "timed out after {took:?}"

@@ -288,7 +288,10 @@ async fn a_slow_answer_is_a_timeout() {
         .unwrap();
     let err = client.health().await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert_eq!(err.to_string(), "GET /health timed out");
+    assert_eq!(
+        err.to_string(),
+        format!("GET {}/health timed out", server.uri())
+    );
 }
 
 #[tokio::test]

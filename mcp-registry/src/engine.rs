@@ -401,7 +401,9 @@ impl<G: Gateway> Registry<G> {
         options: &ApplyOptions,
         lock: Option<&FleetLock>,
     ) -> Result<ApplyReport> {
-        let conflicts = plan.conflicts();
+        // A plan from a file may contradict itself (computed plans never do): a registration deleted and kept.
+        let mut conflicts = plan.conflicts();
+        conflicts.extend(plan.contradictions());
         if !conflicts.is_empty() {
             return Err(Error::Conflicts { conflicts });
         }

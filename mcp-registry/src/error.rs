@@ -22,6 +22,31 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A path given to a loader is not a regular file (a directory, a FIFO, a device, a socket). It is refused
+    /// before it is opened: opening a FIFO waits for a writer, and a device such as `/dev/zero` never ends.
+    #[error("cannot load {}: it is {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The path as given.
+        path: PathBuf,
+        /// What it is instead (`a directory`, `a FIFO (named pipe)`, `a character device`, …).
+        kind: &'static str,
+    },
+    /// A file is larger than the loader reads ([`LoadOptions::max_bytes`](crate::LoadOptions::max_bytes)); it was
+    /// not read (or not past the limit, when its size could not be known beforehand).
+    #[error(
+        "cannot load {}: {} the limit of {limit} bytes (a larger file is read with \
+         `LoadOptions::with_max_bytes`)",
+        path.display(),
+        size.map_or_else(|| "its content exceeds".to_owned(), |size| format!("its {size} bytes exceed"))
+    )]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit in force.
+        limit: u64,
+        /// The size the file system reported, when it was already over the limit.
+        size: Option<u64>,
+    },
     /// A file could not be written.
     #[error("cannot write {}", path.display())]
     Write {

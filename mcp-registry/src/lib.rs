@@ -9,7 +9,8 @@
 //!    variables, expected tools, smoke calls, risk profile) and the virtual servers that bundle their tools. Its
 //!    JSON Schema is [`Manifest::json_schema`] (committed as `schema/fleet.schema.json`). Loading reports every
 //!    problem at once, each with `file:line:column`, the field path and the nearest valid name; nothing is ever
-//!    half-loaded. [`import_server_json`] reads the MCP registry's `server.json`.
+//!    half-loaded; a key set twice is refused with both positions. [`Manifest::from_path`] reads only regular
+//!    files within a size limit ([`LoadOptions`]). [`import_server_json`] reads the MCP registry's `server.json`.
 //! 2. **Plan** ([`Plan`]): [`Registry::plan`] compares the manifest with the gateway and lists create / update
 //!    (field by field, before → after) / adopt / delete / unchanged / retain / conflict for every upstream and
 //!    virtual server. Only declared fields are compared, so the gateway's health loop never shows as drift and no
@@ -89,9 +90,12 @@
 //! # Why each dependency
 //!
 //! - `serde`, `serde_json`: manifests, plans and reports are data; JSON is the plan file format.
-//! - `yaml_serde`, `toml`: the other two manifest formats, each parsed once by its usual serde crate.
-//! - `saphyr-parser`: a YAML 1.2 event parser with positions, used only to find the line of a field when a manifest
-//!   has a problem (JSON is read through it too); `toml`'s spanned tables do the same for TOML.
+//! - `serde-saphyr`: reads YAML manifests under a budget scaled to the file (64 levels of nesting; what aliases
+//!   expand to at most about the file's own size), refusing duplicate keys — a hostile file can neither exhaust
+//!   memory nor make a second `gateway.url` win. Its `granit-parser` events (re-exported, so one YAML parser in
+//!   the tree) find the line of a field when a manifest has a problem; JSON is read through them too.
+//! - `toml`: the TOML format, with spanned tables for positions and duplicate keys refused by the parser.
+//! - `yaml_serde`: writes YAML ([`Manifest::to_string_as`]), in the layout the committed files already have.
 //! - `serde_ignored`: collects every unknown key in one pass (serde stops at the first).
 //! - `serde_path_to_error`: names the field path of a type error.
 //! - `strsim`: "did you mean" for misspelt keys and names.
@@ -104,7 +108,10 @@
 //! - `thiserror`: the one error enum.
 //! - `tracing`: debug events for the lock; no output unless a subscriber is installed.
 //! - `url`: manifest URLs are checked once, at load.
-//! - optional: `mcpfleet-gateway-client`, `mcpfleet-scope-audit`, `mcpfleet-dockerfile-gen` (see Features).
+//! - `mcpfleet-scope-audit`: `credential_shape`, the one test of what a secret looks like, shared with the
+//!   container specs — a pasted token is refused in any field and never echoed, and a URL may not expand to one
+//!   (with the feature `preflight`, also the token audit).
+//! - optional: `mcpfleet-gateway-client`, `mcpfleet-dockerfile-gen` (see Features).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adr;
@@ -142,10 +149,11 @@ pub use gateway::{
     UpstreamSpec, VirtualServer, VirtualServerPatch, VirtualServerSpec,
 };
 pub use manifest::{
-    ComputeProfile, ContainerSpec, DEFAULT_TOKEN_ENV, Expectation, FilesystemAccess, Format,
-    GatewayTarget, HeaderFromEnv, ImportReport, ImportSkipped, Manifest, NetworkAccess,
-    RiskProfile, ServerDecl, SmokeCall, TargetDecl, ToolSelection, UpstreamAuth, UpstreamTransport,
-    VirtualServerDecl, Visibility, import_server_json,
+    ComputeProfile, ContainerSpec, DEFAULT_MAX_BYTES, DEFAULT_TOKEN_ENV, Expectation,
+    FilesystemAccess, Format, GatewayTarget, HeaderFromEnv, ImportReport, ImportSkipped,
+    LoadOptions, Manifest, NetworkAccess, RiskProfile, ServerDecl, SmokeCall, TargetDecl,
+    ToolSelection, UpstreamAuth, UpstreamTransport, VirtualServerDecl, Visibility,
+    import_server_json, import_server_json_file,
 };
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -162,6 +170,7 @@ pub use preflight::{
     MissingPermission, PreflightReport, bootstrap_roles_file, caller_token, operation_id,
     preflight, preflight_hook,
 };
+pub use render::printable;
 pub use slug::{TOOL_NAME_SEPARATOR, slug, tool_name};
 pub use targets::{CombinedReport, TargetReport, apply_targets};
 pub use verify::{CallCheck, ServerCheck, VerifyOptions, VerifyReport, VirtualServerCheck};

@@ -220,6 +220,11 @@ pub struct Plan {
 impl Plan {
     /// Compares the desired state of a manifest with what the gateway has.
     pub(crate) fn compute(desired: &Desired, observed: &Observed, mode: Mode) -> Self {
+        // A listing that names one id twice cannot be trusted (two records would map to one registration, and a
+        // delete of "the duplicate" would delete the one kept): each such id is a conflict, and the rest of the
+        // plan sees every id once.
+        let mut listing_conflicts = Vec::new();
+        let observed = &unique_ids(observed, &mut listing_conflicts);
         let owner = owner_tag(&desired.fleet);
         let fleet = desired.fleet.as_str();
         let mut upstreams = Vec::new();
@@ -354,8 +359,32 @@ impl Plan {
             });
         }
         find_collisions(desired, observed, &mut upstreams, &deleted_ids);
+        let (upstream_conflicts, virtual_server_conflicts): (Vec<_>, Vec<_>) = listing_conflicts
+            .into_iter()
+            .partition(|(kind, ..)| *kind == Listed::Upstream);
+        upstreams.extend(upstream_conflicts.into_iter().map(|(_, id, name, reason)| {
+            UpstreamStep {
+                name,
+                action: Action::Conflict,
+                id: Some(id),
+                spec: None,
+                changes: Vec::new(),
+                reason: Some(reason),
+            }
+        }));
 
-        let virtual_servers = plan_virtual_servers(desired, observed, mode, &matched, &upstreams);
+        let mut virtual_servers =
+            plan_virtual_servers(desired, observed, mode, &matched, &upstreams);
+        virtual_servers.extend(virtual_server_conflicts.into_iter().map(
+            |(_, id, name, reason)| VirtualServerStep {
+                name,
+                action: Action::Conflict,
+                id: Some(id),
+                want: None,
+                changes: Vec::new(),
+                reason: Some(reason),
+            },
+        ));
         let mut plan = Self {
             format: PLAN_FORMAT,
             fleet: desired.fleet.clone(),
@@ -399,6 +428,44 @@ impl Plan {
             .map(|s| s.action)
             .chain(self.virtual_servers.iter().map(|s| s.action))
             .all(|a| !a.writes() && a != Action::Conflict)
+    }
+
+    /// One sentence per id the plan both deletes and keeps (updates, adopts, leaves unchanged or retains).
+    /// A plan computed here never has one; a plan read from a file might, and is then refused before any write.
+    pub fn contradictions(&self) -> Vec<String> {
+        fn check<'a>(
+            kind: &str,
+            steps: impl Iterator<Item = (&'a str, Action, Option<&'a String>)> + Clone,
+        ) -> Vec<String> {
+            let kept: HashMap<&str, &str> = steps
+                .clone()
+                .filter(|(_, action, _)| *action != Action::Delete)
+                .filter_map(|(name, _, id)| Some((id?.as_str(), name)))
+                .collect();
+            steps
+                .filter(|(_, action, _)| *action == Action::Delete)
+                .filter_map(|(name, _, id)| {
+                    let id = id?;
+                    let kept_as = kept.get(id.as_str())?;
+                    Some(format!(
+                        "{kind} id `{id}` is both deleted (as `{name}`) and kept (as `{kept_as}`)"
+                    ))
+                })
+                .collect()
+        }
+        let mut out = check(
+            "upstream",
+            self.upstreams
+                .iter()
+                .map(|s| (s.name.as_str(), s.action, s.id.as_ref())),
+        );
+        out.extend(check(
+            "virtual server",
+            self.virtual_servers
+                .iter()
+                .map(|s| (s.name.as_str(), s.action, s.id.as_ref())),
+        ));
+        out
     }
 
     /// One sentence per conflict.
@@ -671,6 +738,78 @@ fn find_collisions(
             step.changes.clear();
             step.reason = Some(reasons.join("; "));
         }
+    }
+}
+
+/// What a listing conflict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    Upstream,
+    VirtualServer,
+}
+
+/// `observed` with every id once (its first record), and a conflict per id the gateway listed more than once:
+/// (kind, id, name, reason).
+fn unique_ids(
+    observed: &Observed,
+    conflicts: &mut Vec<(Listed, String, String, String)>,
+) -> Observed {
+    fn dedupe<T: Clone>(
+        items: &[T],
+        id: impl Fn(&T) -> &str,
+        name: impl Fn(&T) -> &str,
+        kind: Listed,
+        conflicts: &mut Vec<(Listed, String, String, String)>,
+    ) -> Vec<T> {
+        let mut seen: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut out = Vec::new();
+        for item in items {
+            let names = seen.entry(id(item)).or_default();
+            if names.is_empty() {
+                out.push(item.clone());
+            }
+            names.push(name(item));
+        }
+        let mut repeated: Vec<(&str, Vec<&str>)> = seen
+            .into_iter()
+            .filter(|(_, names)| names.len() > 1)
+            .collect();
+        repeated.sort();
+        for (id, names) in repeated {
+            conflicts.push((
+                kind,
+                id.to_owned(),
+                names[0].to_owned(),
+                format!(
+                    "the gateway listed id `{id}` {} times ({}): its listing cannot be trusted, so nothing is \
+                     written until it lists each record once",
+                    names.len(),
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        out
+    }
+    Observed {
+        upstreams: dedupe(
+            &observed.upstreams,
+            |u| u.id.as_str(),
+            |u| u.name.as_str(),
+            Listed::Upstream,
+            conflicts,
+        ),
+        virtual_servers: dedupe(
+            &observed.virtual_servers,
+            |v| v.id.as_str(),
+            |v| v.name.as_str(),
+            Listed::VirtualServer,
+            conflicts,
+        ),
+        tools: observed.tools.clone(),
     }
 }
 

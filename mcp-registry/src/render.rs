@@ -1,6 +1,11 @@
 //! Text renderings of the plain-data results: the plan as a table, the apply report as a table, the verify
 //! report as Markdown. The data types stay free of presentation; JSON comes from serde.
+//!
+//! Names, reasons, values and messages that came from the gateway or from a file go through [`printable`]: a
+//! terminal would act on their control characters (an escape code that erases the previous line could hide a
+//! `- delete`, a line break could forge one).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -22,10 +27,10 @@ impl Plan {
     pub fn to_table(&self) -> String {
         let mut out = format!(
             "Plan: fleet `{}` on {} ({}), basis {}\n",
-            self.fleet,
-            self.gateway,
+            printable(&self.fleet),
+            printable(&self.gateway),
             self.mode.as_str(),
-            self.basis
+            printable(&self.basis)
         );
         let rows = self
             .upstreams
@@ -35,7 +40,7 @@ impl Plan {
                     .spec
                     .as_ref()
                     .filter(|_| s.action == Action::Create)
-                    .map(|spec| format!("{} ({})", spec.url, spec.transport))
+                    .map(|spec| format!("{} ({})", printable(&spec.url), spec.transport))
                     .unwrap_or_default();
                 ("upstream", s.action, &s.name, detail, &s.changes, &s.reason)
             })
@@ -58,8 +63,12 @@ impl Plan {
         let width = self
             .upstreams
             .iter()
-            .map(|s| s.name.len())
-            .chain(self.virtual_servers.iter().map(|s| s.name.len()))
+            .map(|s| printable(&s.name).len())
+            .chain(
+                self.virtual_servers
+                    .iter()
+                    .map(|s| printable(&s.name).len()),
+            )
             .max()
             .unwrap_or(0);
         for (kind, action, name, detail, changes, reason) in rows {
@@ -68,7 +77,7 @@ impl Plan {
                 action.sign(),
                 action.label(),
                 kind,
-                name,
+                printable(name),
                 detail
             );
             let _ = writeln!(out, "{}", line.trim_end());
@@ -79,7 +88,7 @@ impl Plan {
                 .as_ref()
                 .filter(|_| action != Action::Adopt || changes.is_empty())
             {
-                let _ = writeln!(out, "      ({reason})");
+                let _ = writeln!(out, "      ({})", printable(reason));
             }
         }
         let s = self.summary();
@@ -95,10 +104,39 @@ impl Plan {
 fn change_line(change: &FieldChange) -> String {
     format!(
         "{}: {} → {}",
-        change.field,
-        short(&change.before),
-        short(&change.after)
+        printable(&change.field),
+        printable(&short(&change.before)),
+        printable(&short(&change.after))
     )
+}
+
+/// `text` with every control character (C0, DEL, C1 — line breaks and escape codes included) and every Unicode
+/// direction override written as a `\u{…}` escape, so that a terminal shows it instead of acting on it; borrowed
+/// when there is nothing to escape.
+///
+/// ```
+/// use mcpfleet_registry::printable;
+/// assert_eq!(printable("utils"), "utils");
+/// assert_eq!(printable("a\u{1b}[2Kb\nc"), "a\\u{1b}[2Kb\\u{a}c");
+/// assert_eq!(printable("x\u{202e}y"), "x\\u{202e}y");
+/// ```
+pub fn printable(text: &str) -> Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn short(value: &Value) -> String {
@@ -114,12 +152,17 @@ impl ApplyReport {
         let mut out = format!(
             "{} of fleet `{}` on {}: {} write(s) in {} ms\n",
             self.mode.as_str(),
-            self.fleet,
-            self.gateway,
+            printable(&self.fleet),
+            printable(&self.gateway),
             self.writes,
             self.elapsed_ms
         );
-        let width = self.steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        let width = self
+            .steps
+            .iter()
+            .map(|s| printable(&s.name).len())
+            .max()
+            .unwrap_or(0);
         for step in &self.steps {
             let subject = match step.subject {
                 crate::engine::Subject::Upstream => "upstream",
@@ -136,12 +179,12 @@ impl ApplyReport {
                 step.action.sign(),
                 step.action.label(),
                 subject,
-                step.name,
-                describe(&step.outcome),
+                printable(&step.name),
+                printable(&describe(&step.outcome)),
                 step.elapsed_ms,
             );
             for note in &step.notes {
-                let _ = writeln!(out, "      {note}");
+                let _ = writeln!(out, "      {}", printable(note));
             }
         }
         let failed = self
@@ -159,8 +202,8 @@ impl VerifyReport {
     pub fn to_markdown(&self) -> String {
         let mut out = format!(
             "# Verify: fleet `{}` on {}\n\n**{}** in {} ms.\n\n",
-            self.fleet,
-            self.gateway,
+            printable(&self.fleet),
+            printable(&self.gateway),
             if self.passed { "Passed" } else { "Failed" },
             self.elapsed_ms
         );
@@ -171,7 +214,7 @@ impl VerifyReport {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} / {} | {passed_calls}/{} | {} ms | {} |",
-                server.name,
+                cell(&server.name),
                 if server.passed { "pass" } else { "**fail**" },
                 server.found_tools.len(),
                 server.expected_tools.len(),
@@ -188,7 +231,7 @@ impl VerifyReport {
                 let _ = writeln!(
                     out,
                     "| `{}` | {} | {} | {passed_calls}/{} | {} |",
-                    vs.name,
+                    cell(&vs.name),
                     if vs.passed { "pass" } else { "**fail**" },
                     vs.listed_tools,
                     vs.calls.len(),
@@ -208,7 +251,7 @@ impl VerifyReport {
                 let _ = writeln!(
                     out,
                     "| `{}` | {} | {} `{}` | {} ms |",
-                    call.gateway_name,
+                    cell(&call.gateway_name),
                     call.route,
                     if call.passed { "ok" } else { "**failed**" },
                     cell(&call.detail),
@@ -220,6 +263,38 @@ impl VerifyReport {
     }
 }
 
+/// A Markdown table cell: escaped for the terminal, `|` escaped for the table.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    printable(text).replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name from the gateway that moves the cursor up and erases a line would hide the `- delete` above it;
+    /// one with a line break would forge a row. Both are shown, not obeyed.
+    #[test]
+    fn gateway_text_cannot_drive_the_terminal() {
+        let hostile = "notes\u{1b}[1A\u{1b}[2K\n  + create     upstream        harmless";
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "format": crate::plan::PLAN_FORMAT, "fleet": "demo", "gateway": "http://gw:4444", "mode": "sync",
+            "basis": "0", "virtual_servers": [],
+            "upstreams": [
+                {"name": "utils", "action": "delete", "id": "1", "reason": "owned\u{7}"},
+                {"name": hostile, "action": "unchanged", "id": "2",
+                 "changes": [{"field": "description", "before": "a\u{9b}b", "after": "c"}]}
+            ]
+        }))
+        .unwrap();
+        let table = plan.to_table();
+        assert!(
+            !table.chars().any(|c| c.is_control() && c != '\n'),
+            "{table:?}"
+        );
+        // One line per step, plus the header, the reason, the change and the summary: no forged row.
+        assert_eq!(table.lines().count(), 6, "{table}");
+        assert!(table.contains("\\u{1b}[1A\\u{1b}[2K\\u{a}"), "{table}");
+        assert!(table.contains("- delete"), "{table}");
+    }
 }

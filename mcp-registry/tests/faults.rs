@@ -415,3 +415,71 @@ async fn a_dropped_connection_is_a_typed_failure() {
         "{err}"
     );
 }
+
+/// A gateway that lists one registration twice (same id): the plan shows a conflict instead of "unchanged" plus
+/// "delete (a duplicate)", `sync` deletes nothing and writes nothing, and a saved plan that deletes an id it also
+/// keeps is refused before any write.
+#[tokio::test]
+async fn a_listing_with_one_id_twice_stops_the_plan_and_deletes_nothing() {
+    let server = MockServer::start().await;
+    quiet_listings(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/gateways"))
+        .respond_with(listing("gateways", vec![utils_record(), utils_record()]))
+        .mount(&server)
+        .await;
+    // Any write is a failure of this test.
+    for verb in ["POST", "PUT", "DELETE", "PATCH"] {
+        Mock::given(method(verb))
+            .respond_with(ResponseTemplate::new(500))
+            .expect(0)
+            .mount(&server)
+            .await;
+    }
+    let registry = registry(&server, Duration::from_secs(5));
+    let plan = registry.plan(Mode::Sync).await.unwrap();
+    let actions: Vec<(String, String)> = plan
+        .upstreams
+        .iter()
+        .map(|s| (s.name.clone(), format!("{:?}", s.action)))
+        .collect();
+    assert!(
+        !plan
+            .upstreams
+            .iter()
+            .any(|s| s.action == mcpfleet_registry::Action::Delete),
+        "{actions:?}"
+    );
+    let conflicts = plan.conflicts();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert!(
+        conflicts[0].contains("listed id `0123456789abcdef0123456789abcdef` 2 times"),
+        "{conflicts:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let err = registry
+        .apply(Mode::Sync, &options(&dir))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflicts { .. }), "{err}");
+
+    // The plan the old code made, saved and fed back: unchanged and deleted at once. Refused, nothing sent.
+    let mut contradictory = plan.clone();
+    contradictory.upstreams = vec![
+        step_json("utils", "unchanged"),
+        step_json("utils", "delete"),
+    ];
+    assert_eq!(contradictory.contradictions().len(), 1);
+    let err = registry
+        .apply_plan(&contradictory, &options(&dir))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("both deleted"), "{err}");
+}
+
+fn step_json(name: &str, action: &str) -> mcpfleet_registry::UpstreamStep {
+    serde_json::from_value(json!({
+        "name": name, "action": action, "id": "0123456789abcdef0123456789abcdef",
+    }))
+    .unwrap()
+}

@@ -20,6 +20,9 @@
 //!   [`Grant::undelegable`] says which permissions the token API would refuse to put in a new token.
 //! - [`Catalogue`]: every `mcpfleet-gateway-client` operation → method, path, required permissions, accepted
 //!   credential kinds; versioned by gateway version ([`Catalogue::for_version`]).
+//! - [`credential_shape`] → [`CredentialShape`]: whether a text carries something shaped like a credential (a
+//!   JWT, a vendor key, a private key, a password in a URL, a random-looking key), the one test the workspace
+//!   uses wherever a value must not be a secret.
 //! - [`Catalogue::audit`] → [`AuditReport`] (JSON with a schema, or Markdown), and [`Catalogue::least_privilege`]
 //!   → [`LeastPrivilege`], with a ready-to-send `POST /v1/tokens` body.
 //!
@@ -73,6 +76,7 @@ mod grant;
 mod permission;
 mod report;
 mod role;
+mod shape;
 mod token;
 
 pub use audit::{
@@ -88,4 +92,5 @@ pub use permission::{
 pub use role::{
     Role, RoleAssignment, RoleScope, SystemRole, TeamContext, TeamNarrowing, TeamRef, UserRoles,
 };
+pub use shape::{CredentialShape, credential_shape};
 pub use token::{BearerToken, CredentialKind, ScopesClaim, TeamsClaim, TokenClaims, UserClaim};

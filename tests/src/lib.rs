@@ -18,6 +18,9 @@
 //!
 //! - [`env_or`], [`percentile`] and [`millis`] are what the benchmarks share; [`registrations_named`] reads a
 //!   fleet's registrations back.
+//! - [`HostileGateway`] answers as a gateway should not ([`Hostility`]: redirects to another loopback origin,
+//!   duplicate ids, endless cursors, escape codes, huge and slow bodies, silence) and records what reached it, for
+//!   what the real gateway cannot be made to do on demand.
 //! - [`RequestCounter`] counts the HTTP requests `mcpfleet-gateway-client` sends, by method, from its tracing spans.
 //!
 //! Dependencies: `reqwest` + `serde_json` for the few HTTP calls the harness makes itself (users, logins, tokens);
@@ -42,6 +45,7 @@ mod docker;
 mod error;
 mod fixtures;
 mod gateway;
+mod hostile;
 mod images;
 mod index;
 mod listing;
@@ -67,6 +71,7 @@ pub use gateway::{
     ADMIN_EMAIL, ApiToken, GATEWAY_VERSION, Gateway, GatewayOptions, GatewayTls, JwtOptions,
     RawResponse, admin_jwt_signed_with, fresh_gateway_secrets, prepare_gateway_venv,
 };
+pub use hostile::{HostileGateway, Hostility, RecordedRequest, TERMINAL_ESCAPES};
 pub use images::{BuildHow, BuiltImage, FleetImages, fleet_images, fleet_images_named};
 pub use index::{PackageIndex, prepare_index_venv};
 pub use listing::{client, registrations_named};

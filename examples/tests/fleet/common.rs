@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// The `fleet` example's binary, built (once per test binary) with the same cargo.
 pub(crate) fn example_binary() -> PathBuf {
@@ -39,4 +40,14 @@ pub(crate) fn one_server_fleet(
     let empty = dir.join("empty.yaml");
     std::fs::write(&empty, head).unwrap();
     OneServerFleet { manifest, empty }
+}
+
+/// A finished run, for assertion messages: its exit code, standard output and standard error.
+pub(crate) fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }

@@ -5,6 +5,8 @@
 
 mod common;
 mod deliverables;
+mod hostile;
 mod interrupt;
+mod outputs;
 mod secrets;
 mod verbs;

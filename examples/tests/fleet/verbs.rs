@@ -20,15 +20,6 @@ fn fleet(args: &[&str], gateway: &Gateway) -> Output {
         .unwrap()
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 #[test]
 fn plan_diff_apply_verify_sync_against_a_gateway_it_did_not_start() {
     let gateway = Gateway::shared();
@@ -62,11 +53,11 @@ servers:
     let empty = empty.to_str().unwrap();
 
     let plan = fleet(&["plan", manifest], gateway);
-    assert!(plan.status.success(), "{}", text(&plan));
+    assert!(plan.status.success(), "{}", common::text(&plan));
     assert!(
         String::from_utf8_lossy(&plan.stdout).contains("+ create"),
         "{}",
-        text(&plan)
+        common::text(&plan)
     );
 
     let drift = fleet(&["diff", manifest], gateway);
@@ -74,33 +65,38 @@ servers:
         drift.status.code(),
         Some(2),
         "not applied yet is drift: {}",
-        text(&drift)
+        common::text(&drift)
     );
 
     let applied = fleet(&["apply", manifest, "--json"], gateway);
-    assert!(applied.status.success(), "{}", text(&applied));
+    assert!(applied.status.success(), "{}", common::text(&applied));
     let report: Value = serde_json::from_slice(&applied.stdout).unwrap();
-    assert!(report.is_object(), "{}", text(&applied));
+    assert!(report.is_object(), "{}", common::text(&applied));
 
     let converged = fleet(&["diff", manifest], gateway);
-    assert_eq!(converged.status.code(), Some(0), "{}", text(&converged));
+    assert_eq!(
+        converged.status.code(),
+        Some(0),
+        "{}",
+        common::text(&converged)
+    );
 
     let verified = fleet(&["verify", manifest, "--json"], gateway);
-    assert!(verified.status.success(), "{}", text(&verified));
+    assert!(verified.status.success(), "{}", common::text(&verified));
     let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
-    assert_eq!(report["passed"], true, "{}", text(&verified));
+    assert_eq!(report["passed"], true, "{}", common::text(&verified));
     assert_eq!(
         report["servers"][0]["calls"][0]["detail"],
         "15",
         "{}",
-        text(&verified)
+        common::text(&verified)
     );
 
     // Sync of the fleet with no servers removes what it registered; then nothing is left to converge.
     let synced = fleet(&["sync", empty], gateway);
-    assert!(synced.status.success(), "{}", text(&synced));
+    assert!(synced.status.success(), "{}", common::text(&synced));
     let after = fleet(&["diff", "--sync", empty], gateway);
-    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
+    assert_eq!(after.status.code(), Some(0), "{}", common::text(&after));
 }
 
 /// A manifest with `targets`: the CLI plans, applies, diffs and verifies per gateway, each with the token its
@@ -154,7 +150,7 @@ targets:
     };
 
     let plan = run(&["plan", manifest, "--json"]);
-    assert!(plan.status.success(), "{}", text(&plan));
+    assert!(plan.status.success(), "{}", common::text(&plan));
     let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
     let targets: Vec<&str> = plan["targets"]
         .as_array()
@@ -173,22 +169,27 @@ targets:
     );
 
     let drift = run(&["diff", manifest]);
-    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert_eq!(drift.status.code(), Some(2), "{}", common::text(&drift));
 
     // One combined report: each target applied with its own token and preflight, then verified.
     let applied = run(&["apply", manifest]);
-    assert!(applied.status.success(), "{}", text(&applied));
+    assert!(applied.status.success(), "{}", common::text(&applied));
     let out = String::from_utf8_lossy(&applied.stdout);
     assert!(
         out.contains("staging") && out.contains("production"),
         "{}",
-        text(&applied)
+        common::text(&applied)
     );
 
     let converged = run(&["diff", manifest]);
-    assert_eq!(converged.status.code(), Some(0), "{}", text(&converged));
+    assert_eq!(
+        converged.status.code(),
+        Some(0),
+        "{}",
+        common::text(&converged)
+    );
     let verified = run(&["verify", manifest, "--json"]);
-    assert!(verified.status.success(), "{}", text(&verified));
+    assert!(verified.status.success(), "{}", common::text(&verified));
     let report: Value = serde_json::from_slice(&verified.stdout).unwrap();
     assert_eq!(
         report["targets"][0]["verify"]["servers"][0]["calls"][0]["detail"],
@@ -207,11 +208,12 @@ targets:
         .env_remove("PRODUCTION_TOKEN")
         .output()
         .unwrap();
-    assert_eq!(without.status.code(), Some(1), "{}", text(&without));
+    assert_eq!(without.status.code(), Some(1), "{}", common::text(&without));
     assert!(
-        text(&without).contains("production") && text(&without).contains("PRODUCTION_TOKEN"),
+        common::text(&without).contains("production")
+            && common::text(&without).contains("PRODUCTION_TOKEN"),
         "{}",
-        text(&without)
+        common::text(&without)
     );
 
     // Sync of the fleet with no servers removes what the staging target registered.
@@ -224,7 +226,7 @@ targets:
     )
     .unwrap();
     let synced = run(&["sync", empty.to_str().unwrap()]);
-    assert!(synced.status.success(), "{}", text(&synced));
+    assert!(synced.status.success(), "{}", common::text(&synced));
     mcpfleet_harness::record_figure(&format!(
         "[targets] the CLI on two gateways (the second started here) took {:.1} s",
         started.elapsed().as_secs_f64()
@@ -249,15 +251,15 @@ fn bad_input_is_one_line_naming_where_and_never_a_panic() {
     ] {
         let output = fleet(&args, gateway);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert_eq!(output.status.code(), Some(1), "{}", common::text(&output));
         assert_eq!(
             stderr.trim().lines().count(),
             1,
             "one line: {}",
-            text(&output)
+            common::text(&output)
         );
-        assert!(stderr.starts_with("error: "), "{}", text(&output));
-        assert!(!stderr.contains("panicked"), "{}", text(&output));
+        assert!(stderr.starts_with("error: "), "{}", common::text(&output));
+        assert!(!stderr.contains("panicked"), "{}", common::text(&output));
     }
     let output = fleet(&["plan", bad], gateway);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -298,16 +300,16 @@ fn run_against_a_gateway_it_did_not_start_starts_nothing_and_leaves_the_fleet_re
     );
     let stdout = String::from_utf8_lossy(&run.stdout);
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{}", text(&run));
+    assert!(run.status.success(), "{}", common::text(&run));
     assert!(
         stdout.contains("upper(\"fleet\") = FLEET"),
         "{}",
-        text(&run)
+        common::text(&run)
     );
     assert!(
         !stderr.contains("[harness] ContextForge"),
         "it started a gateway: {}",
-        text(&run)
+        common::text(&run)
     );
     assert!(
         !stdout.contains(gateway.admin_token()),
@@ -331,7 +333,12 @@ fn run_against_a_gateway_it_did_not_start_starts_nothing_and_leaves_the_fleet_re
     }
     // The fleet stays registered and converged; remove it.
     let converged = fleet(&["diff", manifest.to_str().unwrap()], gateway);
-    assert_eq!(converged.status.code(), Some(0), "{}", text(&converged));
+    assert_eq!(
+        converged.status.code(),
+        Some(0),
+        "{}",
+        common::text(&converged)
+    );
     let synced = fleet(&["sync", fleet_files.empty.to_str().unwrap()], gateway);
-    assert!(synced.status.success(), "{}", text(&synced));
+    assert!(synced.status.success(), "{}", common::text(&synced));
 }

@@ -4,8 +4,9 @@ use reqwest::Method;
 
 use super::item_path;
 use crate::client::{Client, Request};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::operation::Operation;
+use crate::pagination::DEFAULT_MAX_PAGES;
 use crate::types::{TokenCreate, TokenCreated, TokenInfo, TokenList};
 
 const COLLECTION: &str = "/v1/tokens";
@@ -45,6 +46,7 @@ impl<'c> Tokens<'c> {
             limit: None,
             offset: 0,
             include_inactive: false,
+            max_pages: DEFAULT_MAX_PAGES,
         }
     }
 
@@ -77,6 +79,7 @@ pub struct TokenListBuilder<'c> {
     limit: Option<u32>,
     offset: u64,
     include_inactive: bool,
+    max_pages: u32,
 }
 
 impl TokenListBuilder<'_> {
@@ -89,6 +92,13 @@ impl TokenListBuilder<'_> {
     /// Skip this many tokens.
     pub fn offset(mut self, offset: u64) -> Self {
         self.offset = offset;
+        self
+    }
+
+    /// The most pages [`all`](TokenListBuilder::all) fetches (default [`DEFAULT_MAX_PAGES`]; `0` counts as
+    /// `1`); more is [`Error::TooManyPages`].
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = pages.max(1);
         self
     }
 
@@ -116,11 +126,12 @@ impl TokenListBuilder<'_> {
     }
 
     /// Every token from the offset on, following pages until `total` tokens have been seen or a page comes
-    /// back empty.
+    /// back empty; a `total` still ahead after [`max_pages`](TokenListBuilder::max_pages) pages is
+    /// [`Error::TooManyPages`].
     pub async fn all(self) -> Result<Vec<TokenInfo>> {
         let mut out = Vec::new();
         let mut offset = self.offset;
-        loop {
+        for _ in 0..self.max_pages {
             let page = self.fetch(offset).await?;
             let got = page.tokens.len() as u64;
             out.extend(page.tokens);
@@ -130,5 +141,9 @@ impl TokenListBuilder<'_> {
                 return Ok(out);
             }
         }
+        Err(Error::TooManyPages {
+            path: COLLECTION.to_owned(),
+            pages: self.max_pages,
+        })
     }
 }

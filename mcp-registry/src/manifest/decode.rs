@@ -4,12 +4,16 @@
 //! type errors by `serde_path_to_error`, one per server or virtual server, because each list entry is decoded on
 //! its own. The rules no type can express run afterwards over the typed manifest ([`super::validate`]).
 
+use std::collections::BTreeSet;
+
+use mcpfleet_scope_audit::{CredentialShape, credential_shape};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::source::{self, Format, SpanIndex};
+use super::source::{self, Format, Node, SpanIndex};
 use super::validate::{self, Origin};
-use super::{Manifest, schema};
+use super::{HeaderFromEnv, Manifest, ServerDecl, UpstreamAuth, schema};
 use crate::error::{Error, Issue, Location, ManifestErrors, Result};
 use crate::path::FieldPath;
 
@@ -55,19 +59,26 @@ pub(crate) fn load(
     source_name: &str,
     lookup: Lookup<'_>,
 ) -> Result<Manifest> {
-    let mut value = match source::parse(text, format) {
-        Ok(value) => value,
-        Err(issue) => return Err(report(source_name, text, format, vec![issue])),
+    let document = match source::parse(text, format) {
+        Ok(document) => document,
+        Err(issue) => return Err(source::refused(source_name, issue)),
+    };
+    let mut parts = Parts {
+        credentials: credential_variables(&document),
+        lookup,
+        decisive: Vec::new(),
     };
     let mut issues = Vec::new();
-    find_secrets(&value, &FieldPath::root(), &mut issues);
-    interpolate_urls(&mut value, lookup, &mut issues);
-    let (manifest, origin) = decode_manifest(value, &mut issues);
+    let (manifest, origin) = decode_manifest(document, &mut parts, &mut issues);
     // The rules run over whatever decoded, so one broken entry does not hide the others' problems.
     validate::check(&manifest, &origin, &mut issues);
+    issues.retain(|issue| !parts.decisive.iter().any(|first| first.path == issue.path));
+    issues.extend(parts.decisive);
     if issues.is_empty() {
         Ok(manifest)
     } else {
+        // Freed before the position index is built: the two together would double what a failed load holds.
+        drop(manifest);
         Err(report(source_name, text, format, issues))
     }
 }
@@ -84,17 +95,33 @@ pub(crate) fn decode_one<T: DeserializeOwned>(
         let deserializer = serde_ignored::Deserializer::new(value, &mut note);
         serde_path_to_error::deserialize::<_, T>(deserializer)
     };
-    for path in unknown {
-        issues.push(unknown_key(base.join(&path)));
-    }
-    match result {
+    let unknown: Vec<RawIssue> = unknown
+        .into_iter()
+        .map(|path| unknown_key(base.join(&path)))
+        .collect();
+    let decoded = match result {
         Ok(decoded) => Some(decoded),
         Err(err) => {
             let path = base.join(&FieldPath::from_serde(err.path()));
-            issues.push(type_issue(path, &err.into_inner().to_string()));
+            let message = err.into_inner().to_string();
+            // `valu_env` misspelt is also `value_env` missing: the misspelling, named, says it better.
+            let misspelt = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+                .is_some_and(|missing| {
+                    unknown.iter().any(|issue| {
+                        issue.path.parent().as_ref() == Some(&path)
+                            && issue.suggestion.as_deref() == Some(missing)
+                    })
+                });
+            if !misspelt {
+                issues.push(type_issue(path, &message));
+            }
             None
         }
-    }
+    };
+    issues.extend(unknown);
+    decoded
 }
 
 /// Turns raw issues into the error, with positions from the text.
@@ -123,9 +150,45 @@ pub(crate) fn report(source_name: &str, text: &str, format: Format, raw: Vec<Raw
     }))
 }
 
+/// Turns the parts of a document into values the decoder reads, one at a time (the top-level fields, then each
+/// list entry), so that only one part is ever held as a [`Value`]. On the way, a value shaped like a credential
+/// is reported and redacted, and the part's URL is expanded.
+struct Parts<'a> {
+    /// The variables a URL may not read.
+    credentials: BTreeSet<String>,
+    lookup: Lookup<'a>,
+    /// Issues that say all there is to say about their field: a secret (any other message could only be about
+    /// the redaction) or a URL that could not be expanded (any other would be about the unexpanded text).
+    decisive: Vec<RawIssue>,
+}
+
+impl Parts<'_> {
+    /// The part at `path`; `url` is where its URL sits in it (a JSON pointer), if it has one to expand.
+    fn value(&mut self, node: Node, path: &FieldPath, url: Option<(&str, FieldPath)>) -> Value {
+        let mut value = node.into_value();
+        redact_secrets(&mut value, path, &mut self.decisive);
+        if let Some((pointer, url_path)) = url
+            && let Some(url) = value.pointer_mut(pointer)
+        {
+            expand(
+                url,
+                &url_path,
+                self.lookup,
+                &self.credentials,
+                &mut self.decisive,
+            );
+        }
+        value
+    }
+}
+
 /// Decodes what it can: the top-level fields, then each server and virtual server on its own. Entries that do
 /// not decode are left out (their issues are recorded) and `origin` keeps the file index of those that did.
-fn decode_manifest(value: Value, issues: &mut Vec<RawIssue>) -> (Manifest, Origin) {
+fn decode_manifest(
+    mut document: Node,
+    parts: &mut Parts<'_>,
+    issues: &mut Vec<RawIssue>,
+) -> (Manifest, Origin) {
     let mut origin = Origin::default();
     let placeholder = || Manifest {
         schema: None,
@@ -139,59 +202,170 @@ fn decode_manifest(value: Value, issues: &mut Vec<RawIssue>) -> (Manifest, Origi
         virtual_servers: Vec::new(),
         targets: Vec::new(),
     };
-    let Value::Object(mut map) = value else {
+    if !matches!(document, Node::Map(_)) {
         issues.push(RawIssue::new(
             FieldPath::root(),
             format!(
                 "a manifest is a mapping with `fleet`, `gateway` and `servers`; this file holds {}",
-                describe(&value)
+                describe_node(&document)
             ),
         ));
         return (placeholder(), origin);
-    };
-    let servers = map.remove("servers");
-    let virtual_servers = map.remove("virtual_servers");
+    }
+    let servers = document.take("servers");
+    let virtual_servers = document.take("virtual_servers");
     // Each target on its own too: one bad target must not hide the fleet's other problems.
-    let targets = map.remove("targets");
-    let mut manifest = match decode_one::<Manifest>(Value::Object(map), &FieldPath::root(), issues)
-    {
+    let targets = document.take("targets");
+    let root = FieldPath::root();
+    let gateway_url = Some(("/gateway/url", root.key("gateway").key("url")));
+    let shell = parts.value(document, &root, gateway_url);
+    let mut manifest = match decode_one::<Manifest>(shell, &root, issues) {
         Some(shell) => {
             origin.shell = true;
             shell
         }
         None => placeholder(),
     };
-    (manifest.servers, origin.servers) = decode_list(servers, "servers", issues);
+    (manifest.servers, origin.servers, origin.undecoded_servers) =
+        decode_servers(servers, parts, issues);
     (manifest.virtual_servers, origin.virtual_servers) =
-        decode_list(virtual_servers, "virtual_servers", issues);
-    (manifest.targets, origin.targets) = decode_list(targets, "targets", issues);
+        decode_list(virtual_servers, "virtual_servers", parts, issues);
+    (manifest.targets, origin.targets) = decode_list(targets, "targets", parts, issues);
     (manifest, origin)
 }
 
 fn decode_list<T: DeserializeOwned>(
-    value: Option<Value>,
+    value: Option<Node>,
     key: &str,
+    parts: &mut Parts<'_>,
     issues: &mut Vec<RawIssue>,
 ) -> (Vec<T>, Vec<usize>) {
     let base = FieldPath::root().key(key);
-    let items = match value {
-        None | Some(Value::Null) => return (Vec::new(), Vec::new()),
-        Some(Value::Array(items)) => items,
+    let mut decoded = Vec::new();
+    let mut decoded_at = Vec::new();
+    for (i, item) in list_items(value, &base, issues).into_iter().enumerate() {
+        let at = base.index(i);
+        let url = Some(("/url", at.key("url")));
+        let value = parts.value(item, &at, url);
+        if let Some(entry) = decode_one(value, &at, issues) {
+            decoded.push(entry);
+            decoded_at.push(i);
+        }
+    }
+    (decoded, decoded_at)
+}
+
+/// The entries of a list field (none when it is absent, or not a list, which is recorded).
+fn list_items(value: Option<Node>, base: &FieldPath, issues: &mut Vec<RawIssue>) -> Vec<Node> {
+    match value {
+        None | Some(Node::Null) => Vec::new(),
+        Some(Node::Seq(items)) => items,
         Some(other) => {
             issues.push(RawIssue::new(
-                base,
-                format!("must be a list, found {}", describe(&other)),
+                base.clone(),
+                format!("must be a list, found {}", describe_node(&other)),
             ));
-            return (Vec::new(), Vec::new());
+            Vec::new()
         }
+    }
+}
+
+/// Servers, each on its own, with its `auth` block decoded apart from the rest: a broken `auth` is reported key
+/// by key and the server's other fields are still checked. Also returns the names of servers that did not decode
+/// at all, so that a reference to one is not reported as a reference to nothing.
+fn decode_servers(
+    value: Option<Node>,
+    parts: &mut Parts<'_>,
+    issues: &mut Vec<RawIssue>,
+) -> (Vec<ServerDecl>, Vec<usize>, BTreeSet<String>) {
+    let base = FieldPath::root().key("servers");
+    let mut servers = Vec::new();
+    let mut decoded_at = Vec::new();
+    let mut undecoded = BTreeSet::new();
+    for (i, item) in list_items(value, &base, issues).into_iter().enumerate() {
+        let at = base.index(i);
+        let mut item = parts.value(item, &at, Some(("/url", at.key("url"))));
+        let auth = item
+            .as_object_mut()
+            .and_then(|fields| fields.remove("auth"));
+        let name = item.get("name").and_then(Value::as_str).map(str::to_owned);
+        let server = decode_one::<ServerDecl>(item, &at, issues);
+        let auth = auth.and_then(|auth| decode_auth(auth, &at.key("auth"), issues));
+        match server {
+            Some(mut server) => {
+                server.auth = auth;
+                servers.push(server);
+                decoded_at.push(i);
+            }
+            None => undecoded.extend(name),
+        }
+    }
+    (servers, decoded_at, undecoded)
+}
+
+/// The fields of `auth` by its `type`; decoded without serde's tagged-enum machinery, which reports an unknown
+/// key inside as a missing field and stops at the first problem.
+fn decode_auth(value: Value, at: &FieldPath, issues: &mut Vec<RawIssue>) -> Option<UpstreamAuth> {
+    #[derive(Deserialize)]
+    struct Bearer {
+        token_env: String,
+    }
+    #[derive(Deserialize)]
+    struct Headers {
+        headers: Vec<HeaderFromEnv>,
+    }
+    const TYPES: [&str; 2] = ["bearer", "headers"];
+    let Value::Object(mut fields) = value else {
+        issues.push(RawIssue::new(
+            at.clone(),
+            format!(
+                "must be a mapping with `type` (`bearer` or `headers`), found {}",
+                describe(&value)
+            ),
+        ));
+        return None;
     };
-    items
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, item)| {
-            decode_one(item, &base.index(i), issues).map(|decoded| (decoded, i))
-        })
-        .unzip()
+    let kind = fields.remove("type");
+    let rest = Value::Object(fields);
+    match kind.as_ref().map(|kind| (kind, kind.as_str())) {
+        Some((_, Some("bearer"))) => {
+            decode_one::<Bearer>(rest, at, issues).map(|bearer| UpstreamAuth::Bearer {
+                token_env: bearer.token_env,
+            })
+        }
+        Some((_, Some("headers"))) => {
+            decode_one::<Headers>(rest, at, issues).map(|headers| UpstreamAuth::Headers {
+                headers: headers.headers,
+            })
+        }
+        other => {
+            let message = match other {
+                None => "missing `type`: `bearer` (a token_env) or `headers` (a list of headers)"
+                    .to_owned(),
+                Some((_, Some(kind))) => {
+                    format!("unknown `type` `{kind}`: expected `bearer` or `headers`")
+                }
+                Some((value, None)) => format!(
+                    "`type` must be `bearer` or `headers`, found {}",
+                    describe(value)
+                ),
+            };
+            let suggestion = other
+                .and_then(|(_, kind)| kind)
+                .and_then(|kind| nearest(kind, &TYPES.map(str::to_owned)));
+            issues.push(RawIssue::new(at.key("type"), message).suggest(suggestion));
+            // The other keys are still named if no kind of `auth` has them.
+            if let Value::Object(fields) = rest {
+                for key in fields
+                    .keys()
+                    .filter(|key| !["token_env", "headers"].contains(&key.as_str()))
+                {
+                    issues.push(unknown_key(at.key(key)));
+                }
+            }
+            None
+        }
+    }
 }
 
 /// Keys that hold a secret in other tools' files; here they get an explanation instead of "unknown field".
@@ -263,40 +437,16 @@ pub(crate) fn nearest(word: &str, candidates: &[String]) -> Option<String> {
         .map(|(_, candidate)| candidate.clone())
 }
 
-/// Expands `${NAME}` and `${NAME:-default}` in `gateway.url`, `targets[].url` and `servers[].url` (and nowhere else, so no secret
-/// can reach a plan through a description): one manifest serves several environments.
-fn interpolate_urls(value: &mut Value, lookup: Lookup<'_>, issues: &mut Vec<RawIssue>) {
-    let root = FieldPath::root();
-    if let Some(url) = value.pointer_mut("/gateway/url") {
-        expand(url, &root.key("gateway").key("url"), lookup, issues);
-    }
-    if let Some(targets) = value.get_mut("targets").and_then(Value::as_array_mut) {
-        for (i, target) in targets.iter_mut().enumerate() {
-            if let Some(url) = target.get_mut("url") {
-                expand(
-                    url,
-                    &root.key("targets").index(i).key("url"),
-                    lookup,
-                    issues,
-                );
-            }
-        }
-    }
-    if let Some(servers) = value.get_mut("servers").and_then(Value::as_array_mut) {
-        for (i, server) in servers.iter_mut().enumerate() {
-            if let Some(url) = server.get_mut("url") {
-                expand(
-                    url,
-                    &root.key("servers").index(i).key("url"),
-                    lookup,
-                    issues,
-                );
-            }
-        }
-    }
-}
-
-fn expand(value: &mut Value, path: &FieldPath, lookup: Lookup<'_>, issues: &mut Vec<RawIssue>) {
+/// Expands `${NAME}` and `${NAME:-default}` in `gateway.url`, `targets[].url` and `servers[].url` (and nowhere
+/// else, so no secret can reach a plan through a description): one manifest serves several environments. A variable that holds a credential is never read, and an expansion that looks like one is
+/// refused without being repeated; the field then keeps its unexpanded text, which is all any later message shows.
+fn expand(
+    value: &mut Value,
+    path: &FieldPath,
+    lookup: Lookup<'_>,
+    credentials: &BTreeSet<String>,
+    issues: &mut Vec<RawIssue>,
+) {
     let Some(text) = value.as_str() else { return };
     if !text.contains("${") {
         return;
@@ -314,6 +464,17 @@ fn expand(value: &mut Value, path: &FieldPath, lookup: Lookup<'_>, issues: &mut 
             Some((name, default)) => (name, Some(default)),
             None => (inner, None),
         };
+        if credentials.contains(name) || names_a_credential(name) {
+            issues.push(RawIssue::new(
+                path.clone(),
+                format!(
+                    "`${{{name}}}` names a credential: a URL may only read plain settings from the environment, \
+                     never a token or key (the URL is shown in plans and stored by the gateway); send credentials \
+                     with `auth`"
+                ),
+            ));
+            return;
+        }
         match lookup(name)
             .filter(|v| !v.is_empty())
             .or(default.map(str::to_owned))
@@ -330,46 +491,130 @@ fn expand(value: &mut Value, path: &FieldPath, lookup: Lookup<'_>, issues: &mut 
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
+    if let Some(shape) = credential_shape(&out) {
+        issues.push(RawIssue::new(
+            path.clone(),
+            format!(
+                "expands to a URL holding {shape} (not shown): a URL may only read plain settings from the \
+                 environment, never a credential; send credentials with `auth`"
+            ),
+        ));
+        return;
+    }
     *value = Value::String(out);
 }
 
-/// Flags values that look like bearer tokens (JWTs) anywhere in the document, without repeating them.
-fn find_secrets(value: &Value, path: &FieldPath, issues: &mut Vec<RawIssue>) {
+/// The environment variables this manifest names as holding a credential: every `*_env` value (`token_env`,
+/// `value_env`), every name in a `secrets` list, every variable marked `secret: true`, and the default token
+/// variable.
+fn credential_variables(document: &Node) -> BTreeSet<String> {
+    fn walk(node: &Node, found: &mut BTreeSet<String>) {
+        match node {
+            Node::Seq(items) => items.iter().for_each(|item| walk(item, found)),
+            Node::Map(entries) => {
+                for (key, field) in entries {
+                    match field {
+                        Node::String(name) if key.ends_with("_env") => {
+                            found.insert(name.clone());
+                        }
+                        Node::Seq(names) if key == "secrets" => {
+                            found.extend(names.iter().filter_map(|name| match name {
+                                Node::String(name) => Some(name.clone()),
+                                _ => None,
+                            }));
+                        }
+                        _ => walk(field, found),
+                    }
+                }
+                let field = |name: &str| {
+                    entries
+                        .iter()
+                        .find(|(key, _)| key == name)
+                        .map(|(_, node)| node)
+                };
+                if field("secret") == Some(&Node::Bool(true))
+                    && let Some(Node::String(name)) = field("name")
+                {
+                    found.insert(name.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = BTreeSet::from([super::DEFAULT_TOKEN_ENV.to_owned()]);
+    walk(document, &mut found);
+    found
+}
+
+/// Whether a variable's name says it holds a credential (`GITHUB_TOKEN`, `DB_PASSWORD`, `OPENAI_API_KEY`), for
+/// the ones the manifest does not name itself.
+fn names_a_credential(name: &str) -> bool {
+    const WORDS: [&str; 9] = [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ];
+    let name = name.to_ascii_uppercase();
+    WORDS.iter().any(|word| name.contains(word))
+}
+
+/// What replaces a value found to be a secret, so that no later message about the manifest can repeat it.
+const REDACTED: &str = "(redacted)";
+
+/// Finds values shaped like a credential anywhere in the document (a JWT, a vendor's key, a private key, a URL
+/// with a password), reports each by its path and shape only, and replaces it with [`REDACTED`]. A merely
+/// random-looking string is not enough here (ids and hashes are); it is refused where a variable name or a URL's
+/// expansion belongs.
+fn redact_secrets(value: &mut Value, path: &FieldPath, found: &mut Vec<RawIssue>) {
     match value {
-        Value::String(text) if looks_like_jwt(text) => issues.push(RawIssue::new(
-            path.clone(),
-            "this value looks like a token (a JWT): a manifest names the environment variable that holds a \
-             secret, never the secret itself; remove it from the file and rotate it if it was shared",
-        )),
+        Value::String(text) => {
+            if let Some(shape) =
+                credential_shape(text).filter(|shape| *shape != CredentialShape::HighEntropy)
+            {
+                found.push(RawIssue::new(
+                    path.clone(),
+                    format!(
+                        "this value looks like {shape} (not shown): a manifest names the environment variable \
+                         that holds a secret, never the secret itself; remove it from the file and rotate it if it \
+                         was shared"
+                    ),
+                ));
+                *text = REDACTED.to_owned();
+            }
+        }
         Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                find_secrets(item, &path.index(i), issues);
+            for (i, item) in items.iter_mut().enumerate() {
+                redact_secrets(item, &path.index(i), found);
             }
         }
         Value::Object(map) => {
             // A secret under a secret-holding key is reported once, as that key.
             for (key, item) in map
-                .iter()
+                .iter_mut()
                 .filter(|(key, _)| !SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()))
             {
-                find_secrets(item, &path.key(key), issues);
+                redact_secrets(item, &path.key(key.clone()), found);
             }
         }
         _ => {}
     }
 }
 
-pub(crate) fn looks_like_jwt(text: &str) -> bool {
-    let text = text.trim().trim_start_matches("Bearer ").trim();
-    let parts: Vec<&str> = text.split('.').collect();
-    parts.len() == 3
-        && parts[0].starts_with("eyJ")
-        && parts.iter().all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
-        })
+fn describe_node(node: &Node) -> &'static str {
+    match node {
+        Node::Null => "nothing (the file is empty?)",
+        Node::Bool(_) => "a boolean",
+        Node::Number(_) => "a number",
+        Node::String(_) => "a string",
+        Node::Seq(_) => "a list",
+        Node::Map(_) => "a mapping",
+    }
 }
 
 fn describe(value: &Value) -> &'static str {
@@ -402,13 +647,27 @@ mod tests {
     }
 
     #[test]
-    fn jwts_are_recognised_without_false_alarms() {
-        assert!(looks_like_jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln"));
-        assert!(looks_like_jwt(
-            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln"
-        ));
-        assert!(!looks_like_jwt("MCPGATEWAY_BEARER_TOKEN"));
-        assert!(!looks_like_jwt("http://utils.example.com:8000/mcp"));
-        assert!(!looks_like_jwt("v1.2.3"));
+    fn credential_variables_are_named_by_the_manifest_or_by_their_names() {
+        let manifest = serde_json::json!({
+            "gateway": {"url": "http://gw", "token_env": "FLEET_ADMIN"},
+            "servers": [{"auth": {"type": "headers", "headers": [{"name": "X-Key", "value_env": "WEATHER_KEY"}]},
+                         "risk": {"secrets": ["DB_URL"]},
+                         "container": {"env": [{"name": "SESSION", "secret": true}, {"name": "PORT"}]}}]
+        });
+        let found = credential_variables(&serde_json::from_value(manifest).unwrap());
+        for name in [
+            "FLEET_ADMIN",
+            "WEATHER_KEY",
+            "DB_URL",
+            "SESSION",
+            "MCPGATEWAY_BEARER_TOKEN",
+        ] {
+            assert!(found.contains(name), "{name}: {found:?}");
+        }
+        assert!(!found.contains("PORT"));
+        assert!(names_a_credential("github_token"));
+        assert!(names_a_credential("OPENAI_API_KEY"));
+        assert!(!names_a_credential("FLEET_KEYCLOAK_URL"));
+        assert!(!names_a_credential("UTILS_HOST"));
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::decode::{self, RawIssue};
-use super::source::Format;
+use super::source::{Format, LoadOptions};
 use super::{HeaderFromEnv, ServerDecl, UpstreamAuth, UpstreamTransport};
 use crate::error::Result;
 use crate::path::FieldPath;
@@ -61,7 +61,8 @@ pub struct ImportSkipped {
 /// ```
 pub fn import_server_json(text: &str, source_name: &str) -> Result<ImportReport> {
     let value: Value = super::source::parse(text, Format::Json)
-        .map_err(|issue| decode::report(source_name, text, Format::Json, vec![issue]))?;
+        .map_err(|issue| super::source::refused(source_name, issue))?
+        .into_value();
     let root = FieldPath::root();
     let name = value.get("name").and_then(Value::as_str);
     let Some(name) = name.filter(|n| !n.trim().is_empty()) else {
@@ -122,6 +123,24 @@ pub fn import_server_json(text: &str, source_name: &str) -> Result<ImportReport>
         }
     }
     Ok(report)
+}
+
+/// Reads a `server.json` file (a regular file of at most [`LoadOptions::max_bytes`]) and imports it like
+/// [`import_server_json`], naming the file in every error.
+///
+/// ```no_run
+/// use mcpfleet_registry::{LoadOptions, import_server_json_file};
+/// let report = import_server_json_file("server.json", &LoadOptions::default())?;
+/// println!("{} server(s) from {}", report.servers.len(), report.source);
+/// # Ok::<(), mcpfleet_registry::Error>(())
+/// ```
+pub fn import_server_json_file(
+    path: impl AsRef<std::path::Path>,
+    options: &LoadOptions,
+) -> Result<ImportReport> {
+    let path = path.as_ref();
+    let text = options.read(path)?;
+    import_server_json(&text, &path.display().to_string())
 }
 
 fn entries<'a>(value: &'a Value, key: &str) -> Vec<&'a Value> {

@@ -24,10 +24,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-pub use import::{ImportReport, ImportSkipped, import_server_json};
-pub use source::Format;
+pub use import::{ImportReport, ImportSkipped, import_server_json, import_server_json_file};
+pub use source::{DEFAULT_MAX_BYTES, Format, LoadOptions};
 
 /// The default environment variable for the gateway token (ContextForge's own convention).
 pub const DEFAULT_TOKEN_ENV: &str = "MCPGATEWAY_BEARER_TOKEN";
@@ -554,25 +554,43 @@ impl Manifest {
         }
     }
 
-    /// Reads and checks a manifest; the format follows the extension (`.toml`, `.yaml`/`.yml`, `.json`).
+    /// Reads and checks a manifest; the format follows the extension (`.toml`, `.yaml`/`.yml`, `.json`). Only a
+    /// regular file of at most [`DEFAULT_MAX_BYTES`] is read ([`Manifest::from_path_with`] takes other limits).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
+        Self::from_path_with(path, &LoadOptions::default())
+    }
+
+    /// Like [`Manifest::from_path`], within `options`: a directory, FIFO or device is refused before it is
+    /// opened ([`Error::NotAFile`](crate::Error::NotAFile)), a file over [`LoadOptions::max_bytes`] before its
+    /// content is read ([`Error::FileTooLarge`](crate::Error::FileTooLarge)).
+    ///
+    /// ```no_run
+    /// use mcpfleet_registry::{LoadOptions, Manifest};
+    /// let manifest = Manifest::from_path_with("fleet.yaml", &LoadOptions::default().with_max_bytes(1 << 20))?;
+    /// # Ok::<(), mcpfleet_registry::Error>(())
+    /// ```
+    pub fn from_path_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
         let format = Format::from_path(path)?;
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = options.read(path)?;
         Self::from_str_as(&text, format, &path.display().to_string())
     }
 
     /// Checks a manifest held in memory; `source_name` is what errors print as the file name. `${NAME}` in URLs
-    /// reads the process environment.
+    /// reads the process environment. The text is in memory already, so no size limit applies; what it may
+    /// expand to (YAML aliases, nesting past 64 levels) is bounded by its own size, and a repeated key is refused
+    /// with both its positions.
     pub fn from_str_as(text: &str, format: Format, source_name: &str) -> Result<Self> {
         decode::load(text, format, source_name, &|name| std::env::var(name).ok())
     }
 
     /// Like [`Manifest::from_str_as`], with `${NAME}` in URLs read from `lookup` instead of the process
     /// environment (`gateway.url`, `targets[].url` and `servers[].url` only; `${NAME:-default}` gives a fallback).
+    ///
+    /// A URL never reads a credential: a variable the manifest names as one (any `*_env` value, `risk.secrets`, a
+    /// `secret: true` variable, the default token variable) or whose name says so (`…TOKEN…`, `…SECRET…`,
+    /// `…PASSWORD…`, `…API_KEY…`) is refused by name, and an expansion shaped like a credential is refused without
+    /// being shown. Any value shaped like a credential, in any field, is reported by its path and shape only.
     ///
     /// ```
     /// use mcpfleet_registry::{Format, Manifest};

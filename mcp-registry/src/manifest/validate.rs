@@ -21,6 +21,8 @@ pub(crate) struct Origin {
     pub(crate) virtual_servers: Vec<usize>,
     /// The index in the file of each decoded target.
     pub(crate) targets: Vec<usize>,
+    /// The names of servers that did not decode: a reference to one is not a reference to nothing.
+    pub(crate) undecoded_servers: std::collections::BTreeSet<String>,
 }
 
 pub(crate) fn check(manifest: &Manifest, origin: &Origin, issues: &mut Vec<RawIssue>) {
@@ -58,7 +60,7 @@ pub(crate) fn check(manifest: &Manifest, origin: &Origin, issues: &mut Vec<RawIs
                 ),
             ));
         }
-        server_fields(manifest, &at, server, gateway_url.as_ref(), issues);
+        server_fields(manifest, origin, &at, server, gateway_url.as_ref(), issues);
         if let Some(url) = &server.url
             && let Some(first) = urls.insert(crate::plan::normalize_url(url), i)
         {
@@ -111,6 +113,9 @@ pub(crate) fn check(manifest: &Manifest, origin: &Origin, issues: &mut Vec<RawIs
         for (s, selection) in virtual_server.tools.iter().enumerate() {
             let at = at.key("tools").index(s);
             let Some(server) = manifest.server(&selection.server) else {
+                if origin.undecoded_servers.contains(&selection.server) {
+                    continue; // its own problems are reported
+                }
                 issues.push(
                     RawIssue::new(
                         at.key("server"),
@@ -140,6 +145,7 @@ pub(crate) fn check(manifest: &Manifest, origin: &Origin, issues: &mut Vec<RawIs
 
 fn server_fields(
     manifest: &Manifest,
+    origin: &Origin,
     at: &FieldPath,
     server: &ServerDecl,
     gateway_url: Option<&url::Url>,
@@ -228,15 +234,16 @@ fn server_fields(
     for (s, secret) in server.risk.secrets.iter().enumerate() {
         env_name(&at.key("risk").key("secrets").index(s), secret, issues);
     }
-    let names: Vec<String> = manifest.servers.iter().map(|s| s.name.clone()).collect();
+    // Only on a miss: one list per server would make checking quadratic in the fleet's size.
+    let names = || -> Vec<String> { manifest.servers.iter().map(|s| s.name.clone()).collect() };
     for (m, import) in server.imports.iter().enumerate() {
         let at = at.key("imports").index(m);
         if import == &server.name {
             issues.push(RawIssue::new(at, "a server cannot import itself"));
-        } else if manifest.server(import).is_none() {
+        } else if manifest.server(import).is_none() && !origin.undecoded_servers.contains(import) {
             issues.push(
                 RawIssue::new(at, format!("no server called `{import}` in this manifest"))
-                    .suggest(nearest(import, &names)),
+                    .suggest(nearest(import, &names())),
             );
         }
     }
@@ -386,11 +393,13 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
 }
 
 pub(crate) fn env_name(at: &FieldPath, name: &str, issues: &mut Vec<RawIssue>) {
-    if super::decode::looks_like_jwt(name) {
+    if let Some(shape) = mcpfleet_scope_audit::credential_shape(name) {
         issues.push(RawIssue::new(
             at.clone(),
-            "holds a token, not the name of a variable: put the token in an environment variable and write its \
-             name here",
+            format!(
+                "holds {shape} (not shown), not the name of a variable: put the secret in an environment variable \
+                 and write its name here"
+            ),
         ));
         return;
     }

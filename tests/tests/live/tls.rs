@@ -5,7 +5,7 @@
 
 use std::error::Error as _;
 
-use mcpfleet_gateway_client::{Client, Error as ClientError, RetryPolicy};
+use mcpfleet_gateway_client::{Client, Error as ClientError, RetryPolicy, TransportKind};
 use mcpfleet_harness::{Gateway, GatewayOptions};
 use mcpfleet_registry::{ContextForge, Format, Manifest, Mode, Registry};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -90,6 +90,11 @@ async fn the_client_trusts_the_gateways_ca_and_nothing_else() {
         assert!(
             matches!(err, ClientError::Transport { .. }),
             "{what}: {err:?}"
+        );
+        assert_eq!(
+            err.transport_kind(),
+            Some(TransportKind::Tls),
+            "{what}: {err}"
         );
         let causes = chain(&err).to_lowercase();
         assert!(
