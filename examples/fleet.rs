@@ -48,7 +48,7 @@ const DRIFT: u8 = 2;
     name = "fleet",
     about = "Register a fleet of MCP servers with ContextForge: audit, containerize, plan, apply, verify.",
     after_help = "Without a verb: `run` on the bundled example fleet and an embedded gateway.\n\
-                  Exit codes: 0 success, 1 error, 2 drift (diff), 130 interrupted."
+                  Exit codes: 0 success, 1 error (a plan with conflicts too), 2 drift (diff), 130 interrupted."
 )]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -271,12 +271,14 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
         Verb::Plan(args) if args.save.is_none() && has_targets(&args.manifest)? => {
             let mode = if args.sync { Mode::Sync } else { Mode::Apply };
             let mut out = PerTarget::default();
+            let mut conflicts = 0;
             for (target, registry) in registries_for(&args.manifest)? {
                 let plan = registry.plan(mode).await?;
+                conflicts += plan.conflicts().len();
                 out.push(target, plan.to_table(), serde_json::to_value(&plan)?);
             }
             out.print(json, "plan");
-            Ok(ExitCode::SUCCESS)
+            Ok(conflict_exit(conflicts).unwrap_or(ExitCode::SUCCESS))
         }
         Verb::Plan(args) => {
             let registry = registry_for(&args.manifest)?;
@@ -287,7 +289,7 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
                 eprintln!("plan saved to {}", path.display());
             }
             print_either(json, || plan.to_json(), || plan.to_table());
-            Ok(ExitCode::SUCCESS)
+            Ok(conflict_exit(plan.conflicts().len()).unwrap_or(ExitCode::SUCCESS))
         }
         Verb::Apply(args) if args.plan.is_none() && has_targets(&args.manifest)? => {
             apply_all(&args.manifest, Mode::Apply, json).await
@@ -332,15 +334,20 @@ async fn dispatch(cli: Cli, steps: &Steps, undo: &Undo) -> AnyResult<ExitCode> {
         }
         Verb::Diff(args) => {
             let mut converged = true;
+            let mut conflicts = 0;
             let mut out = PerTarget::default();
             for (target, registry) in registries_for(&args.manifest)? {
                 let plan = registry
                     .plan(if args.sync { Mode::Sync } else { Mode::Apply })
                     .await?;
                 converged &= plan.is_converged();
+                conflicts += plan.conflicts().len();
                 out.push(target, plan.to_table(), serde_json::to_value(&plan)?);
             }
             out.print(json, "plan");
+            if let Some(failed) = conflict_exit(conflicts) {
+                return Ok(failed);
+            }
             Ok(if converged {
                 ExitCode::SUCCESS
             } else {
@@ -490,6 +497,17 @@ impl PerTarget {
 }
 
 /// `apply`/`sync` of a manifest with `targets`: every gateway, each with its own token, then verify; one report.
+/// Exit 1 when a plan holds conflicts (shown in it): neither `apply` nor `sync` would run it, so a check that
+/// passed on it would mislead.
+fn conflict_exit(conflicts: usize) -> Option<ExitCode> {
+    (conflicts > 0).then(|| {
+        eprintln!(
+            "error: the plan has {conflicts} conflict(s), listed above: apply and sync refuse it until they are resolved"
+        );
+        ExitCode::FAILURE
+    })
+}
+
 async fn apply_all(path: &Path, mode: Mode, json: bool) -> AnyResult<ExitCode> {
     let manifest = Manifest::from_path(path)?;
     // Each target with its own token, and a preflight on that token before its first write.

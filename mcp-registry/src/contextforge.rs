@@ -147,19 +147,9 @@ fn upstream(read: client::GatewayRead) -> Upstream {
     let auth = match read.auth_type {
         None | Some(client::AuthType::None) => RegisteredAuth::None,
         Some(client::AuthType::Bearer) => RegisteredAuth::Bearer,
+        // The names only: the client never keeps the values (and drops `authHeaders` from `extra`).
         Some(client::AuthType::AuthHeaders) => RegisteredAuth::Headers {
-            names: read
-                .extra
-                .as_map()
-                .get("authHeaders")
-                .and_then(Value::as_array)
-                .map(|headers| {
-                    headers
-                        .iter()
-                        .filter_map(|h| h.get("key").and_then(Value::as_str).map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            names: read.auth_header_names.clone(),
         },
         Some(other) => RegisteredAuth::Other {
             kind: format!("{other:?}").to_ascii_lowercase(),

@@ -376,3 +376,25 @@ fn targets_split_one_fleet_across_gateways_and_bad_targets_are_named() {
         "a loopback gateway reaches loopback servers: {err}"
     );
 }
+
+#[test]
+fn the_loader_takes_the_schemas_transport_spellings_only() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/fleet.schema.json")).unwrap();
+    let spellings = schema["$defs"]["UpstreamTransport"]["enum"]
+        .as_array()
+        .unwrap();
+    assert_eq!(spellings.len(), 2);
+    let with = |transport: &str| {
+        format!(
+            "fleet: demo\ngateway: {{url: \"http://gw:4444\"}}\nservers:\n  - {{name: a, url: \"http://a:1/mcp\", transport: {transport}}}\n"
+        )
+    };
+    for spelling in spellings {
+        load(&with(spelling.as_str().unwrap()), Format::Yaml).unwrap();
+    }
+    for other in ["streamable_http", "Streamable-HTTP", "SSE"] {
+        let err = error_text(&with(other), Format::Yaml);
+        assert!(err.contains(&format!("`{other}` is written `")), "{err}");
+    }
+}

@@ -176,7 +176,7 @@ fn a_redirect_to_another_origin_is_refused_naming_the_location() {
     assert!(!elsewhere.received(TOKEN));
 }
 
-/// A listing with one id twice cannot be trusted: `plan --sync` shows the conflict, `sync` exits 1 saying why,
+/// A listing with one id twice cannot be trusted: `plan --sync` shows the conflict and exits 1, `sync` exits 1 saying why,
 /// and nothing is written — no DELETE, and not the POST that creating the declared server would be.
 #[test]
 fn duplicate_ids_make_sync_refuse_to_write() {
@@ -185,9 +185,15 @@ fn duplicate_ids_make_sync_refuse_to_write() {
     let manifest = manifest(dir.path(), gateway.base_url());
     let manifest = manifest.to_str().unwrap();
 
+    // The plan is shown, and exits 1: it cannot be applied.
     let planned = fleet(&["plan", "--sync", manifest]);
     let stdout = String::from_utf8_lossy(&planned.stdout);
-    assert!(planned.status.success(), "{}", common::text(&planned));
+    assert_eq!(planned.status.code(), Some(1), "{}", common::text(&planned));
+    assert!(
+        String::from_utf8_lossy(&planned.stderr).contains("the plan has 1 conflict(s)"),
+        "{}",
+        common::text(&planned)
+    );
     assert!(
         stdout.contains("listed id `g1` 2 times"),
         "the plan should show the duplicate as a conflict: {}",

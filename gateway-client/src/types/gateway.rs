@@ -341,6 +341,15 @@ pub struct GatewayRead {
     /// How the gateway authenticates upstream (the values themselves are masked by the gateway).
     #[serde(default)]
     pub auth_type: Option<AuthType>,
+    /// The names of the headers sent upstream (`authHeaders`, with [`AuthType::AuthHeaders`]), in order. Only the
+    /// names are read: the values, masked or not, are never kept.
+    #[serde(
+        default,
+        rename = "authHeaders",
+        with = "header_names",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub auth_header_names: Vec<String>,
     /// Tags.
     #[serde(default)]
     pub tags: Vec<Tag>,
@@ -447,5 +456,62 @@ impl StateChange {
             .as_ref()
             .and_then(|r| r.get("enabled"))
             .and_then(Value::as_bool)
+    }
+}
+
+/// `authHeaders` read as its names: `[{"key": "X-Api-Key", "value": "*****"}]` is `["X-Api-Key"]`, and `null` is
+/// empty. Written back as `[{"key": …}]`, without values.
+mod header_names {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Named {
+        key: String,
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        // `value` and anything else in an entry is skipped unread into any type: it is the secret.
+        let entries = Option::<Vec<Named>>::deserialize(d)?;
+        Ok(entries
+            .into_iter()
+            .flatten()
+            .map(|entry| entry.key)
+            .collect())
+    }
+
+    pub(super) fn serialize<S: Serializer>(names: &[String], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(names.iter().map(|key| Named { key: key.clone() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ContextForge lists header auth as names with masked values; the names are what a caller compares.
+    #[test]
+    fn header_names_are_read_and_values_never_kept() {
+        let listed = serde_json::json!({
+            "id": "0123", "name": "inventory", "url": "http://inventory:8000/mcp", "transport": "STREAMABLEHTTP",
+            "enabled": true, "authType": "authheaders",
+            "authHeaders": [{"key": "X-Inventory-Key", "value": "*****"}, {"key": "X-Team", "value": "unmasked-secret"}]
+        });
+        let read: GatewayRead = serde_json::from_value(listed).unwrap();
+        assert_eq!(read.auth_header_names, ["X-Inventory-Key", "X-Team"]);
+        let shown = format!("{read:?}{}", serde_json::to_string(&read).unwrap());
+        assert!(
+            !shown.contains("unmasked-secret") && !shown.contains("*****"),
+            "{shown}"
+        );
+        // What it writes reads back the same.
+        let again: GatewayRead =
+            serde_json::from_str(&serde_json::to_string(&read).unwrap()).unwrap();
+        assert_eq!(again, read);
+        // No headers: `null` or absent.
+        let none: GatewayRead = serde_json::from_value(serde_json::json!({
+            "id": "1", "name": "n", "url": "http://n/mcp", "transport": "SSE", "enabled": true, "authHeaders": null
+        }))
+        .unwrap();
+        assert!(none.auth_header_names.is_empty());
     }
 }

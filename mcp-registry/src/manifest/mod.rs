@@ -174,7 +174,8 @@ impl UpstreamTransport {
         }
     }
 
-    /// Parses the manifest spelling (also `streamable_http`, `streamablehttp`, any case).
+    /// Parses a transport as other tools spell it too (`streamable_http`, `streamablehttp`, any case), for
+    /// imports; a manifest takes only [`UpstreamTransport::as_str`]'s spelling.
     pub fn parse(value: &str) -> std::result::Result<Self, String> {
         match value.to_ascii_lowercase().as_str() {
             "streamable-http" | "streamable_http" | "streamablehttp" => Ok(Self::StreamableHttp),
@@ -204,9 +205,17 @@ impl Serialize for UpstreamTransport {
 }
 
 impl<'de> Deserialize<'de> for UpstreamTransport {
+    /// Only the schema's spellings: a manifest the loader accepts is one the committed schema accepts. Another
+    /// spelling of a known transport is refused with the one to write.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
-        Self::parse(&value).map_err(serde::de::Error::custom)
+        match Self::parse(&value) {
+            Ok(transport) if transport.as_str() == value => Ok(transport),
+            Ok(transport) => Err(serde::de::Error::custom(format!(
+                "`{value}` is written `{transport}` in a manifest (container specs write `streamable_http`)"
+            ))),
+            Err(message) => Err(serde::de::Error::custom(message)),
+        }
     }
 }
 

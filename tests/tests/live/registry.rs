@@ -212,6 +212,76 @@ async fn fleet_lifecycle_apply_verify_reapply_update_sync() {
     .await;
 }
 
+/// Upstreams with credentials converge: after an apply, header auth (ContextForge lists the header names with
+/// masked values) and bearer auth plan no change and a re-apply writes nothing; renaming a header is one update.
+/// Header auth once re-sent its PUT on every apply: the names were read from a field the client drops.
+#[tokio::test(flavor = "current_thread")]
+async fn upstreams_with_header_or_bearer_auth_converge() {
+    let _serial = serial().await;
+    let fleet = fleet_name("auth");
+    tokio::task::spawn_blocking(fixtures).await.unwrap();
+    let counter = RequestCounter::default();
+    let _subscriber =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(counter.clone()));
+    let locks = tempfile::tempdir().unwrap();
+    let with_auth = |header: &str| {
+        manifest_text(&fleet, "notes", false)
+            .replace(
+                "    tags: [live, stdio]\n",
+                &format!(
+                    "    tags: [live, stdio]\n    auth: {{type: headers, headers: [{{name: {header}, value_env: LIVE_KEY}}]}}\n"
+                ),
+            )
+            .replace(
+                "    transport: sse\n",
+                "    transport: sse\n    auth: {type: bearer, token_env: LIVE_TOKEN}\n",
+            )
+    };
+    let env: std::collections::HashMap<String, secrecy::SecretString> = [
+        ("LIVE_KEY", "inventory-key-value"),
+        ("LIVE_TOKEN", "textkit-token-value"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value.into()))
+    .collect();
+    let options = || options(&locks).env(env.clone());
+    with_cleanup(
+        async {
+            let registry = Registry::new(manifest(&with_auth("X-Inventory-Key")), admin()).unwrap();
+            registry
+                .apply(Mode::Apply, &options())
+                .await
+                .unwrap()
+                .into_result()
+                .unwrap_or_else(|e| panic!("{e}"));
+            let plan = registry.plan(Mode::Apply).await.unwrap();
+            assert!(plan.is_converged(), "{}", plan.to_table());
+            counter.take();
+            let again = registry.apply(Mode::Apply, &options()).await.unwrap();
+            let counts = counter.take();
+            assert_eq!(again.writes, 0, "{}", again.to_table());
+            assert_eq!(RequestCounter::writes(&counts), 0, "{counts:?}");
+
+            // Another header name: exactly one update, then converged again.
+            let renamed = Registry::new(manifest(&with_auth("X-Stock-Key")), admin()).unwrap();
+            let plan = renamed.plan(Mode::Apply).await.unwrap();
+            assert_eq!(plan.summary().update, 1, "{}", plan.to_table());
+            counter.take();
+            renamed
+                .apply(Mode::Apply, &options())
+                .await
+                .unwrap()
+                .into_result()
+                .unwrap();
+            assert_eq!(counter.take().get("PUT").copied(), Some(1));
+            let plan = renamed.plan(Mode::Apply).await.unwrap();
+            assert!(plan.is_converged(), "{}", plan.to_table());
+        },
+        teardown(&fleet),
+    )
+    .await;
+}
+
 /// A server whose URL answers nothing is reported for itself; the others are registered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_upstream_fails_alone() {
