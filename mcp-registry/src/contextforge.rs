@@ -97,6 +97,23 @@ fn failure(call: GatewayCall, target: &str, err: client::Error) -> GatewayFailur
     failure.source(err)
 }
 
+/// An unreachable upstream named as the manifest names it: its name, its URL as declared (ContextForge reports
+/// `localhost` for `127.0.0.1`, and says "gateway" for an upstream) and the cause. The gateway's own answer stays
+/// in the failure's raw body.
+fn unreachable_in_our_words(mut failure: GatewayFailure, name: &str, url: &str) -> GatewayFailure {
+    if failure.kind == FailureKind::UpstreamUnreachable {
+        const PREFIX: &str = "Failed to initialize gateway at ";
+        // The URL it names holds `:` but never `: `.
+        let cause = failure
+            .message
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split_once(": "))
+            .map_or(failure.message.as_str(), |(_, cause)| cause);
+        failure.message = format!("the gateway cannot reach `{name}` at {url}: {cause}");
+    }
+    failure
+}
+
 /// `POST /v1/gateways` answers three 409s, told apart only by their message (1.1.0).
 fn conflict_kind(message: &str) -> FailureKind {
     let lower = message.to_ascii_lowercase();
@@ -294,6 +311,7 @@ impl Gateway for ContextForge {
             .await
             .map(upstream)
             .map_err(|e| failure(GatewayCall::CreateUpstream, &spec.name, e))
+            .map_err(|f| unreachable_in_our_words(f, &spec.name, &spec.url))
     }
 
     async fn update_upstream(
@@ -330,6 +348,10 @@ impl Gateway for ContextForge {
             .await
             .map(upstream)
             .map_err(|e| failure(GatewayCall::UpdateUpstream, id, e))
+            .map_err(|f| match &patch.url {
+                Some(url) => unreachable_in_our_words(f, id, url),
+                None => f,
+            })
     }
 
     async fn delete_upstream(&self, id: &str) -> std::result::Result<(), GatewayFailure> {

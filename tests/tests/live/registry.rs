@@ -298,17 +298,24 @@ async fn an_unreachable_upstream_fails_alone() {
             let failed: Vec<_> = report.failures().collect();
             assert_eq!(failed.len(), 1, "{}", report.to_table());
             assert_eq!(failed[0].name, format!("{fleet}-notes"));
+            let Outcome::Failed {
+                kind: FailureKind::UpstreamUnreachable,
+                status: Some(502),
+                message,
+            } = &failed[0].outcome
+            else {
+                panic!("{:?}", failed[0].outcome);
+            };
+            // In the manifest's words: its name and URL as declared (not the gateway's `localhost`), then why.
             assert!(
-                matches!(
-                    &failed[0].outcome,
-                    Outcome::Failed {
-                        kind: FailureKind::UpstreamUnreachable,
-                        status: Some(502),
-                        ..
-                    }
-                ),
-                "{:?}",
-                failed[0].outcome
+                message.starts_with(&format!(
+                    "the gateway cannot reach `{fleet}-notes` at {dead}: "
+                )),
+                "{message}"
+            );
+            assert!(
+                !message.contains("Failed to initialize gateway"),
+                "{message}"
             );
             assert_eq!(
                 report
